@@ -1,0 +1,91 @@
+//! The candidate values of one knot: a uniform grid inside the knot's feasible interval.
+
+/// Grid of one knot: `v_j = clamp(anchor + (k0 + j)·step, lo, hi)` for `j < count`.
+///
+/// The first pass anchors at `lo`; a refinement pass anchors at the previous solution, so
+/// that value is on the new grid exactly and the refined optimum cannot be worse.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Layer {
+    anchor: f64,
+    step: f64,
+    k0: i64,
+    count: usize,
+    lo: f64,
+    hi: f64,
+}
+
+impl Layer {
+    /// `levels` points spread uniformly over `[lo, hi]` (one point when `lo == hi`).
+    pub fn uniform(lo: f64, hi: f64, levels: usize) -> Self {
+        if hi <= lo || levels < 2 {
+            return Self::point(lo);
+        }
+        Self {
+            anchor: lo,
+            step: (hi - lo) / (levels - 1) as f64,
+            k0: 0,
+            count: levels,
+            lo,
+            hi,
+        }
+    }
+
+    /// At most `levels` points with spacing `width/(levels − 1)`, centred on `center` (which is
+    /// always one of them) and clipped to `[lo, hi]`.
+    pub fn around(center: f64, width: f64, lo: f64, hi: f64, levels: usize) -> Self {
+        let center = center.clamp(lo, hi);
+        if hi <= lo || width <= 0.0 || levels < 2 {
+            return Self::point(center);
+        }
+        let step = width / (levels - 1) as f64;
+        let half = ((levels - 1) / 2) as i64;
+        let mut k_min = (((lo - center) / step).ceil() as i64).max(-half);
+        let mut k_max = (((hi - center) / step).floor() as i64).min(levels as i64 - 1 - half);
+        while k_min < 0 && center + k_min as f64 * step < lo {
+            k_min += 1;
+        }
+        while k_max > 0 && center + k_max as f64 * step > hi {
+            k_max -= 1;
+        }
+        Self {
+            anchor: center,
+            step,
+            k0: k_min,
+            count: (k_max - k_min + 1) as usize,
+            lo,
+            hi,
+        }
+    }
+
+    fn point(v: f64) -> Self {
+        Self {
+            anchor: v,
+            step: 0.0,
+            k0: 0,
+            count: 1,
+            lo: v,
+            hi: v,
+        }
+    }
+
+    /// Number of grid values.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Always false: a layer has at least one value.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Value `v_j` (non-decreasing in `j`).
+    pub fn value(&self, j: usize) -> f64 {
+        (self.anchor + (self.k0 + j as i64) as f64 * self.step).clamp(self.lo, self.hi)
+    }
+
+    /// All values, written into `out` (cleared first).
+    pub fn fill(&self, out: &mut Vec<f64>) {
+        out.clear();
+        out.extend((0..self.count).map(|j| self.value(j)));
+    }
+}

@@ -1,0 +1,177 @@
+//! One DP stage: for every value `v_k` of knot `i + 1`, the best predecessor `v_j` of knot `i`,
+//!
+//! `best[k] = min_j D_i(j) + λ Δt_i R((v_k − v_j)/Δt_i − s)`, over `j` whose slope is within
+//! the limits. Three kernels compute the same minimum (the leftmost minimiser on ties, up to
+//! rounding):
+//! - [`Kernel::Plain`] scans every `j`: `O(M²)`, the test oracle;
+//! - [`Kernel::Windowed`] scans only the slope-feasible window of each `k`, whose ends move
+//!   monotonically with `k` (two pointers): `O(M · window)`;
+//! - [`Kernel::Monge`] uses that the cost matrix is (staircase) Monge when `R` is convex, so the
+//!   leftmost minimiser is non-decreasing in `k` over reachable rows; divide and conquer on `k`
+//!   solves the stage exactly in `O(M log M)`.
+
+use crate::objective::edge_cost;
+use crate::problem::Problem;
+
+/// Marks a value of the next knot that no feasible predecessor reaches.
+pub(crate) const UNREACHABLE: u32 = u32::MAX;
+
+/// How one DP stage is solved (all give the same optimum).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Kernel {
+    /// Every predecessor: `O(M²)` per stage.
+    Plain,
+    /// Only slope-feasible predecessors: `O(M · window)` per stage.
+    Windowed,
+    /// Monotone-argmin divide and conquer: `O(M log M)` per stage (the default).
+    #[default]
+    Monge,
+}
+
+impl Kernel {
+    /// All kernels, for tests and benchmarks.
+    pub const ALL: [Kernel; 3] = [Kernel::Plain, Kernel::Windowed, Kernel::Monge];
+
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernel::Plain => "plain",
+            Kernel::Windowed => "windowed",
+            Kernel::Monge => "monge",
+        }
+    }
+}
+
+impl std::str::FromStr for Kernel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Kernel::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| format!("unknown kernel {s:?} (expected plain, windowed or monge)"))
+    }
+}
+
+/// The data of one stage, between knot `interval` and knot `interval + 1`.
+pub(crate) struct Stage<'a> {
+    pub problem: &'a Problem,
+    pub interval: usize,
+    /// Values `v_j` of knot `i` (non-decreasing).
+    pub prev: &'a [f64],
+    /// Cost-to-come `D_i(j)` (`+∞` where unreachable).
+    pub prev_cost: &'a [f64],
+    /// Values `v_k` of knot `i + 1` (non-decreasing).
+    pub next: &'a [f64],
+}
+
+impl Stage<'_> {
+    /// `D_i(j) + edge cost`, or `+∞` if `j` is unreachable or the slope is outside the limits.
+    fn candidate(&self, j: usize, k: usize) -> f64 {
+        let (a, b) = (self.prev[j], self.next[k]);
+        if self.prev_cost[j] == f64::INFINITY || !self.problem.slope_feasible(self.interval, b - a)
+        {
+            return f64::INFINITY;
+        }
+        let lambda = self.problem.lambda();
+        self.prev_cost[j] + edge_cost(self.problem, self.interval, &a, &b, &lambda)
+    }
+
+    /// Leftmost minimiser of row `k` over `j ∈ [from, to)`.
+    fn scan(&self, k: usize, from: usize, to: usize) -> (f64, u32) {
+        let mut best = (f64::INFINITY, UNREACHABLE);
+        for j in from..to {
+            let c = self.candidate(j, k);
+            if c < best.0 {
+                best = (c, j as u32);
+            }
+        }
+        best
+    }
+
+    /// For each `k`, the half-open range of `j` whose slope is within the limits. Since
+    /// `v_k − v_j` falls with `j` and rises with `k`, both ends are non-decreasing in `k`.
+    fn windows(&self, out: &mut Vec<(usize, usize)>) {
+        out.clear();
+        let (step_min, step_max) = self.problem.step_range(self.interval);
+        let m = self.prev.len();
+        let (mut lo, mut hi) = (0, 0);
+        for &v in self.next {
+            while lo < m && v - self.prev[lo] > step_max {
+                lo += 1;
+            }
+            hi = hi.max(lo);
+            while hi < m && v - self.prev[hi] >= step_min {
+                hi += 1;
+            }
+            out.push((lo, hi));
+        }
+    }
+}
+
+/// Solves one stage with `kernel`: `best[k]` and `arg[k]` (`UNREACHABLE` if `best[k] = +∞`).
+pub(crate) fn solve_stage(
+    kernel: Kernel,
+    stage: &Stage,
+    windows: &mut Vec<(usize, usize)>,
+    best: &mut [f64],
+    arg: &mut [u32],
+) {
+    match kernel {
+        Kernel::Plain => {
+            for k in 0..stage.next.len() {
+                (best[k], arg[k]) = stage.scan(k, 0, stage.prev.len());
+            }
+        }
+        Kernel::Windowed => {
+            stage.windows(windows);
+            for (k, &(lo, hi)) in windows.iter().enumerate() {
+                (best[k], arg[k]) = stage.scan(k, lo, hi);
+            }
+        }
+        Kernel::Monge => {
+            stage.windows(windows);
+            monge_rows(
+                stage,
+                windows,
+                0,
+                stage.next.len(),
+                0,
+                stage.prev.len(),
+                best,
+                arg,
+            );
+        }
+    }
+}
+
+/// Rows `k ∈ [k0, k1)`, whose leftmost minimisers are known to lie in `[j0, j1)`.
+///
+/// The middle row is scanned; if it is reachable its minimiser splits the column range
+/// (monotonicity). If not, rows above can only use columns before its window's end and rows
+/// below only columns from its window's start on.
+#[allow(clippy::too_many_arguments)]
+fn monge_rows(
+    stage: &Stage,
+    windows: &[(usize, usize)],
+    k0: usize,
+    k1: usize,
+    j0: usize,
+    j1: usize,
+    best: &mut [f64],
+    arg: &mut [u32],
+) {
+    if k0 >= k1 {
+        return;
+    }
+    let mid = (k0 + k1) / 2;
+    let (lo, hi) = windows[mid];
+    let (from, to) = (lo.max(j0), hi.min(j1));
+    (best[mid], arg[mid]) = stage.scan(mid, from, to.max(from));
+    let (upper_end, lower_start) = if arg[mid] == UNREACHABLE {
+        (hi.min(j1), lo.max(j0))
+    } else {
+        (arg[mid] as usize + 1, arg[mid] as usize)
+    };
+    monge_rows(stage, windows, k0, mid, j0, upper_end, best, arg);
+    monge_rows(stage, windows, mid + 1, k1, lower_start, j1, best, arg);
+}

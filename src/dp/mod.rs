@@ -1,0 +1,246 @@
+//! Forward pass (SPEC §2): discretised dynamic programming with iterative refinement.
+//!
+//! Each knot gets a grid of candidate values inside its feasible interval; the exact optimum
+//! over the layered graph is a dynamic program over knots, one [`Kernel`] call per stage.
+//! Refinement repeats the DP on ever tighter grids centred on the best warp so far: pass `r`
+//! spans `η^r (u_i − l_i)`, each window `η` times the one before (as in Deriso & Boyd). The
+//! best warp stays on the new grid, so the objective never increases from pass to pass.
+//! Memory: the grid back-pointers (`Σ_i M_i` u32) are the only `m × M` array.
+
+mod grid;
+mod kernel;
+mod node_costs;
+
+pub use grid::Layer;
+pub use kernel::Kernel;
+
+use crate::error::{Error, Result};
+use crate::objective::objective;
+use crate::problem::Problem;
+use kernel::{solve_stage, Stage, UNREACHABLE};
+use node_costs::{fill_node_costs, NodeScratch};
+use rayon::prelude::*;
+use std::time::{Duration, Instant};
+
+/// Settings of the forward pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DpOptions {
+    /// Grid values per knot `M` (default `max(50, Ny + 1)`).
+    pub levels: Option<usize>,
+    /// Refinement passes after the first (default 3).
+    pub refinements: usize,
+    /// Shrink factor `η` of the refinement windows: pass `r` spans `η^r (u_i − l_i)` (default 0.125).
+    pub eta: f64,
+    /// Stage kernel (default [`Kernel::Monge`]).
+    pub kernel: Kernel,
+    /// Largest memory the back-pointers may take, in bytes (default 4 GiB).
+    pub max_memory_bytes: u64,
+}
+
+impl Default for DpOptions {
+    fn default() -> Self {
+        Self {
+            levels: None,
+            refinements: 3,
+            eta: 0.125,
+            kernel: Kernel::default(),
+            max_memory_bytes: 4 << 30,
+        }
+    }
+}
+
+impl DpOptions {
+    /// `M` for `problem`: the given value, or `max(50, Ny + 1)`.
+    pub fn levels_for(&self, problem: &Problem) -> usize {
+        self.levels.unwrap_or_else(|| 50.max(problem.y().len() + 1))
+    }
+
+    fn validate(&self, problem: &Problem) -> Result<()> {
+        let levels = self.levels_for(problem);
+        if levels < 2 {
+            return Err(Error::InvalidParameter {
+                what: "levels".into(),
+                reason: format!("need at least 2 grid values per knot, got {levels}"),
+            });
+        }
+        if !(self.eta > 0.0 && self.eta <= 1.0) {
+            return Err(Error::InvalidParameter {
+                what: "eta".into(),
+                reason: format!("refinement width must lie in (0, 1], got {}", self.eta),
+            });
+        }
+        let bytes = problem.num_knots() as u128 * levels as u128 * 4;
+        if bytes > self.max_memory_bytes as u128 || levels > u32::MAX as usize {
+            return Err(Error::TooLarge {
+                what: format!(
+                    "back-pointers for {} knots × {levels} levels",
+                    problem.num_knots()
+                ),
+                bytes,
+                limit: self.max_memory_bytes as u128,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The optimum of the DP over one set of grids.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GridPath {
+    /// `φ_i`, the chosen grid value of every knot.
+    pub phi: Vec<f64>,
+    /// Index of the chosen value in each knot's grid.
+    pub indices: Vec<usize>,
+    /// Path cost accumulated by the DP (equals `f(φ)` up to rounding).
+    pub cost: f64,
+}
+
+/// Result of the forward pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DpSolution {
+    /// The warp at the knots.
+    pub phi: Vec<f64>,
+    /// `f(φ)`, recomputed in float64.
+    pub objective: f64,
+    /// `f` of each pass's own optimum (the first pass, then each refinement).
+    pub pass_objectives: Vec<f64>,
+    /// `M` used.
+    pub levels: usize,
+    /// Wall time of the whole forward pass.
+    pub elapsed: Duration,
+}
+
+/// Exact optimum of the DP over the given grids, one [`Layer`] per knot.
+///
+/// Errors with [`Error::Infeasible`] naming the first knot that no grid path reaches (possible
+/// with finite slope limits on coarse grids, though the continuous problem is feasible).
+pub fn solve_layers(problem: &Problem, layers: &[Layer], kernel: Kernel) -> Result<GridPath> {
+    let m = problem.num_knots();
+    if layers.len() != m {
+        return Err(Error::DimensionMismatch {
+            what: "grid layers (one per knot)".into(),
+            expected: m,
+            got: layers.len(),
+        });
+    }
+    let mut scratch = NodeScratch::new(problem.x().dim());
+    let offsets: Vec<usize> = std::iter::once(0)
+        .chain(layers.iter().scan(0, |acc, l| {
+            *acc += l.len();
+            Some(*acc)
+        }))
+        .collect();
+    let mut back = vec![UNREACHABLE; offsets[m]];
+    let (mut prev, mut next) = (Vec::new(), Vec::new());
+    let mut cost = vec![0.0; layers[0].len()];
+    let mut best = Vec::new();
+    let mut node = Vec::new();
+    let mut windows = Vec::new();
+    layers[0].fill(&mut prev);
+    fill_node_costs(problem, 0, &prev, &mut cost, &mut scratch);
+    for i in 0..m - 1 {
+        layers[i + 1].fill(&mut next);
+        best.resize(next.len(), 0.0);
+        node.resize(next.len(), 0.0);
+        let stage = Stage {
+            problem,
+            interval: i,
+            prev: &prev,
+            prev_cost: &cost,
+            next: &next,
+        };
+        let arg = &mut back[offsets[i + 1]..offsets[i + 2]];
+        solve_stage(kernel, &stage, &mut windows, &mut best, arg);
+        if best.iter().all(|c| *c == f64::INFINITY) {
+            let (lower, upper) = problem.feasible_intervals()[i + 1];
+            return Err(Error::Infeasible {
+                knot: i + 1,
+                time: problem.knots()[i + 1],
+                lower,
+                upper,
+            });
+        }
+        fill_node_costs(problem, i + 1, &next, &mut node, &mut scratch);
+        cost.clear();
+        cost.extend(best.iter().zip(&node).map(|(b, n)| b + n));
+        std::mem::swap(&mut prev, &mut next);
+    }
+    let (mut k, total) =
+        cost.iter().enumerate().fold(
+            (0, f64::INFINITY),
+            |acc, (k, &c)| if c < acc.1 { (k, c) } else { acc },
+        );
+    let mut indices = vec![0; m];
+    for i in (0..m).rev() {
+        indices[i] = k;
+        if i > 0 {
+            k = back[offsets[i] + k] as usize;
+        }
+    }
+    let phi = indices
+        .iter()
+        .zip(layers)
+        .map(|(&j, l)| l.value(j))
+        .collect();
+    Ok(GridPath {
+        phi,
+        indices,
+        cost: total,
+    })
+}
+
+/// The first pass's grids: `M` values over each knot's feasible interval.
+pub fn initial_layers(problem: &Problem, levels: usize) -> Vec<Layer> {
+    problem
+        .feasible_intervals()
+        .iter()
+        .map(|&(lo, hi)| Layer::uniform(lo, hi, levels))
+        .collect()
+}
+
+/// A refinement pass's grids: width `fraction · (u_i − l_i)` centred on `phi`.
+pub fn refined_layers(problem: &Problem, phi: &[f64], levels: usize, fraction: f64) -> Vec<Layer> {
+    problem
+        .feasible_intervals()
+        .iter()
+        .zip(phi)
+        .map(|(&(lo, hi), &center)| Layer::around(center, fraction * (hi - lo), lo, hi, levels))
+        .collect()
+}
+
+/// The forward pass: a DP over uniform grids, then `refinements` DPs on narrower grids around
+/// the best warp so far. Returns the best warp found.
+pub fn solve(problem: &Problem, options: &DpOptions) -> Result<DpSolution> {
+    let start = Instant::now();
+    options.validate(problem)?;
+    let levels = options.levels_for(problem);
+    let first = solve_layers(problem, &initial_layers(problem, levels), options.kernel)?;
+    let mut best_objective = objective(problem, &first.phi)?;
+    let mut best_phi = first.phi;
+    let mut pass_objectives = vec![best_objective];
+    let mut fraction = 1.0;
+    for _ in 0..options.refinements {
+        fraction *= options.eta;
+        let layers = refined_layers(problem, &best_phi, levels, fraction);
+        let path = solve_layers(problem, &layers, options.kernel)?;
+        let value = objective(problem, &path.phi)?;
+        pass_objectives.push(value);
+        if value < best_objective {
+            best_objective = value;
+            best_phi = path.phi;
+        }
+    }
+    Ok(DpSolution {
+        phi: best_phi,
+        objective: best_objective,
+        pass_objectives,
+        levels,
+        elapsed: start.elapsed(),
+    })
+}
+
+/// [`solve`] for many problems (of any lengths) in parallel on the current rayon pool; run it
+/// inside `ThreadPool::install` to choose the number of threads.
+pub fn solve_batch(problems: &[Problem], options: &DpOptions) -> Vec<Result<DpSolution>> {
+    problems.par_iter().map(|p| solve(p, options)).collect()
+}

@@ -1,0 +1,34 @@
+//! # decdtw
+//!
+//! Differentiable dynamic time warping that returns the *optimal* alignment path of a
+//! continuous-time DTW problem (GDTW, Deriso & Boyd) and, in later stages, exact gradients of
+//! that path (DecDTW, Xu et al., ICLR 2023).
+//!
+//! ```
+//! use decdtw::{solve, DpOptions, Problem, Signal};
+//!
+//! let xs: Vec<f64> = (0..40).map(|i| (i as f64 / 6.0).sin()).collect();
+//! let ys: Vec<f64> = (0..40).map(|i| ((i as f64 / 39.0).powf(1.3) * 39.0 / 6.0).sin()).collect();
+//! let problem = Problem::builder(Signal::uniform(xs, 1)?, Signal::uniform(ys, 1)?)
+//!     .lambda(0.1)
+//!     .band(0.3)
+//!     .build()?;
+//! let solution = solve(&problem, &DpOptions::default())?;
+//! assert_eq!(solution.phi.len(), 40);
+//! assert!(solution.objective >= 0.0);
+//! # Ok::<(), decdtw::Error>(())
+//! ```
+
+pub mod dp;
+mod error;
+pub mod objective;
+pub mod penalty;
+pub mod problem;
+pub mod signal;
+
+pub use dp::{solve, solve_batch, DpOptions, DpSolution, Kernel};
+pub use error::{Error, Result};
+pub use objective::objective;
+pub use penalty::{FeaturePenalty, WarpPenalty};
+pub use problem::{Endpoints, PerItem, Problem, ProblemBuilder};
+pub use signal::Signal;

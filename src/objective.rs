@@ -1,0 +1,353 @@
+//! The objective `f(φ)` of SPEC §1 and its derivatives.
+//!
+//! `f(φ) = Σ_i w_i L(x_i − y(φ_i)) + λ Σ_i Δt_i R(σ_i − s) + λ_cum Σ_i w_i R_cum(φ_i − φ̄_i)`
+//! with `σ_i = (φ_{i+1} − φ_i)/Δt_i`.
+//!
+//! The terms are written once, generically over num-dual scalars ([`objective_generic`]); the
+//! f64 value, the DP's node and edge costs and the dual-number checks all use that one
+//! definition. The gradient, the tridiagonal Hessian `H = ∇²_φφ f` and the mixed derivatives
+//! `∂²f/∂φ∂z` for `z = X, Y, λ, λ_cum` are hand-coded for speed. At a sample time of y the
+//! piecewise-linear interpolant has a kink; there the derivatives are those of the segment
+//! [`Signal::segment`](crate::Signal::segment) picks (the right-hand one).
+
+use crate::error::{check_finite, Error, Result};
+use crate::penalty::dot;
+use crate::problem::Problem;
+use crate::signal::{blend, interpolate, segment_of};
+use nalgebra::DMatrix;
+use num_dual::DualNum;
+
+/// `f` with every input that derivatives may be taken with respect to given explicitly:
+/// `phi` (`m`), x's samples `x_values` (`Nx × d`, row-major), y's samples `y_values`
+/// (`Ny × d`), `λ` and `λ_cum`. Everything else comes from `problem`.
+pub fn objective_generic<D: DualNum<f64>>(
+    problem: &Problem,
+    phi: &[D],
+    x_values: &[D],
+    y_values: &[D],
+    lambda: D,
+    lambda_cum: D,
+) -> D {
+    let d = problem.x().dim();
+    let mut x_i = vec![D::from(0.0); d];
+    let mut scratch = vec![D::from(0.0); d];
+    let mut total = D::from(0.0);
+    for (i, tau) in phi.iter().enumerate() {
+        x_at_knot(problem, i, x_values, &mut x_i);
+        total += node_cost(problem, i, &x_i, tau, y_values, &lambda_cum, &mut scratch);
+    }
+    for (i, pair) in phi.windows(2).enumerate() {
+        total += edge_cost(problem, i, &pair[0], &pair[1], &lambda);
+    }
+    total
+}
+
+/// `f(φ)` in f64, after checking that `φ` has one finite value per knot.
+pub fn objective(problem: &Problem, phi: &[f64]) -> Result<f64> {
+    check_phi(problem, phi)?;
+    Ok(objective_generic(
+        problem,
+        phi,
+        problem.x().values(),
+        problem.y().values(),
+        problem.lambda(),
+        problem.lambda_cum(),
+    ))
+}
+
+/// `x_i = (1 − β) X_row + β X_{row+1}`: x at knot `i`.
+pub(crate) fn x_at_knot<D: DualNum<f64>>(
+    problem: &Problem,
+    i: usize,
+    x_values: &[D],
+    out: &mut [D],
+) {
+    let source = problem.knot_sources()[i];
+    blend(x_values, source.row, D::from(source.beta), out);
+}
+
+/// Node cost of knot `i` at `φ_i = tau`: `w_i L(x_i − y(τ)) + λ_cum w_i R_cum(τ − φ̄_i)`.
+/// `scratch` has length `d`.
+pub(crate) fn node_cost<D: DualNum<f64>>(
+    problem: &Problem,
+    i: usize,
+    x_i: &[D],
+    tau: &D,
+    y_values: &[D],
+    lambda_cum: &D,
+    scratch: &mut [D],
+) -> D {
+    interpolate(problem.y().times(), y_values, tau, scratch);
+    for (s, x) in scratch.iter_mut().zip(x_i) {
+        *s = x.clone() - s.clone();
+    }
+    let w = problem.weights()[i];
+    let feature = problem.feature_penalty().value(scratch) * w;
+    let deviation = tau.clone() - problem.reference_warp()[i];
+    feature + lambda_cum.clone() * w * problem.cumulative_penalty().value(deviation)
+}
+
+/// Edge cost of interval `i`: `λ Δt_i R((φ_{i+1} − φ_i)/Δt_i − s)`. Slope limits are not
+/// checked here (see [`Problem::slope_feasible`]).
+pub(crate) fn edge_cost<D: DualNum<f64>>(
+    problem: &Problem,
+    i: usize,
+    phi_i: &D,
+    phi_next: &D,
+    lambda: &D,
+) -> D {
+    let dt = problem.dt()[i];
+    let sigma = (phi_next.clone() - phi_i.clone()) / dt;
+    lambda.clone()
+        * dt
+        * problem
+            .slope_penalty()
+            .value(sigma - problem.expected_slope())
+}
+
+fn check_phi(problem: &Problem, phi: &[f64]) -> Result<()> {
+    if phi.len() != problem.num_knots() {
+        return Err(Error::DimensionMismatch {
+            what: "phi (one value per knot)".into(),
+            expected: problem.num_knots(),
+            got: phi.len(),
+        });
+    }
+    check_finite("phi", phi)
+}
+
+/// A symmetric tridiagonal matrix: `diag[i] = H_ii`, `off[i] = H_{i,i+1} = H_{i+1,i}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tridiagonal {
+    pub diag: Vec<f64>,
+    pub off: Vec<f64>,
+}
+
+impl Tridiagonal {
+    /// The dense matrix (for tests and reference computations).
+    pub fn to_dense(&self) -> DMatrix<f64> {
+        let m = self.diag.len();
+        DMatrix::from_fn(m, m, |r, c| match r.abs_diff(c) {
+            0 => self.diag[r],
+            1 => self.off[r.min(c)],
+            _ => 0.0,
+        })
+    }
+}
+
+/// A sparse matrix in compressed-row form: row `r` holds `cols[row_start[r]..row_start[r+1]]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SparseRows {
+    pub ncols: usize,
+    pub row_start: Vec<usize>,
+    pub cols: Vec<usize>,
+    pub values: Vec<f64>,
+}
+
+impl SparseRows {
+    fn new(ncols: usize) -> Self {
+        Self {
+            ncols,
+            row_start: vec![0],
+            cols: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, col: usize, value: f64) {
+        self.cols.push(col);
+        self.values.push(value);
+    }
+
+    fn end_row(&mut self) {
+        self.row_start.push(self.cols.len());
+    }
+
+    /// The dense matrix (for tests and reference computations).
+    pub fn to_dense(&self) -> DMatrix<f64> {
+        let mut out = DMatrix::zeros(self.row_start.len() - 1, self.ncols);
+        for r in 0..self.row_start.len() - 1 {
+            for e in self.row_start[r]..self.row_start[r + 1] {
+                out[(r, self.cols[e])] += self.values[e];
+            }
+        }
+        out
+    }
+}
+
+/// `∂²f/∂φ∂z` for each input `z`: row `i` is `∂/∂z (∂f/∂φ_i)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MixedDerivatives {
+    /// With respect to x's samples (`m × Nx·d`, columns row-major like the samples).
+    pub x: SparseRows,
+    /// With respect to y's samples (`m × Ny·d`).
+    pub y: SparseRows,
+    /// With respect to `λ` (`m`).
+    pub lambda: Vec<f64>,
+    /// With respect to `λ_cum` (`m`).
+    pub lambda_cum: Vec<f64>,
+}
+
+/// What knot `i` contributes locally at `φ_i`: the y segment `j` and its length `h`, the
+/// position `α` in it, the slope `y'` of the interpolant, the residual `r = x_i − y(φ_i)`,
+/// `∇L(r)` and `∇²L(r) y'`.
+struct KnotLocal {
+    j: usize,
+    h: f64,
+    alpha: f64,
+    dy: Vec<f64>,
+    residual: Vec<f64>,
+    grad_l: Vec<f64>,
+    hess_dy: Vec<f64>,
+}
+
+impl KnotLocal {
+    fn new(d: usize) -> Self {
+        Self {
+            j: 0,
+            h: 1.0,
+            alpha: 0.0,
+            dy: vec![0.0; d],
+            residual: vec![0.0; d],
+            grad_l: vec![0.0; d],
+            hess_dy: vec![0.0; d],
+        }
+    }
+
+    fn evaluate(&mut self, problem: &Problem, i: usize, phi_i: f64) {
+        let y = problem.y();
+        let d = y.dim();
+        self.j = segment_of(y.times(), phi_i);
+        self.h = y.times()[self.j + 1] - y.times()[self.j];
+        self.alpha = (phi_i - y.times()[self.j]) / self.h;
+        x_at_knot(problem, i, problem.x().values(), &mut self.residual);
+        let (a, b) = (y.row(self.j), y.row(self.j + 1));
+        for k in 0..d {
+            self.dy[k] = (b[k] - a[k]) / self.h;
+            self.residual[k] -= (1.0 - self.alpha) * a[k] + self.alpha * b[k];
+        }
+        problem
+            .feature_penalty()
+            .gradient(&self.residual, &mut self.grad_l);
+    }
+
+    /// `∇²L(r) · y'` into `hess_dy`.
+    fn hessian_times_dy(&mut self, problem: &Problem) {
+        problem
+            .feature_penalty()
+            .hessian_times(&self.residual, &self.dy, &mut self.hess_dy);
+    }
+}
+
+/// Derivative of the slope term of interval `i` with respect to `φ_{i+1}` (it is the negative
+/// of that with respect to `φ_i`), divided by `λ`: `R'(σ_i − s)`.
+fn slope_term_derivative(problem: &Problem, phi: &[f64], i: usize) -> f64 {
+    let sigma = (phi[i + 1] - phi[i]) / problem.dt()[i];
+    problem
+        .slope_penalty()
+        .derivative(sigma - problem.expected_slope())
+}
+
+/// `∇f(φ)`.
+pub fn gradient(problem: &Problem, phi: &[f64]) -> Result<Vec<f64>> {
+    check_phi(problem, phi)?;
+    let mut local = KnotLocal::new(problem.x().dim());
+    let (w, reference) = (problem.weights(), problem.reference_warp());
+    let cum = problem.cumulative_penalty();
+    let mut g: Vec<f64> = (0..phi.len())
+        .map(|i| {
+            local.evaluate(problem, i, phi[i]);
+            -w[i] * dot(&local.grad_l, &local.dy)
+                + problem.lambda_cum() * w[i] * cum.derivative(phi[i] - reference[i])
+        })
+        .collect();
+    for i in 0..phi.len() - 1 {
+        let e = problem.lambda() * slope_term_derivative(problem, phi, i);
+        g[i] -= e;
+        g[i + 1] += e;
+    }
+    Ok(g)
+}
+
+/// `H = ∇²_φφ f(φ)`, tridiagonal.
+pub fn hessian(problem: &Problem, phi: &[f64]) -> Result<Tridiagonal> {
+    check_phi(problem, phi)?;
+    let mut local = KnotLocal::new(problem.x().dim());
+    let (w, reference) = (problem.weights(), problem.reference_warp());
+    let cum = problem.cumulative_penalty();
+    let mut diag: Vec<f64> = (0..phi.len())
+        .map(|i| {
+            local.evaluate(problem, i, phi[i]);
+            local.hessian_times_dy(problem);
+            w[i] * dot(&local.dy, &local.hess_dy)
+                + problem.lambda_cum() * w[i] * cum.second_derivative(phi[i] - reference[i])
+        })
+        .collect();
+    let mut off = Vec::with_capacity(phi.len() - 1);
+    for i in 0..phi.len() - 1 {
+        let dt = problem.dt()[i];
+        let sigma = (phi[i + 1] - phi[i]) / dt;
+        let c = problem.lambda() / dt
+            * problem
+                .slope_penalty()
+                .second_derivative(sigma - problem.expected_slope());
+        diag[i] += c;
+        diag[i + 1] += c;
+        off.push(-c);
+    }
+    Ok(Tridiagonal { diag, off })
+}
+
+/// The mixed second derivatives `∂²f/∂φ∂z` for `z = X, Y, λ, λ_cum`.
+pub fn mixed_derivatives(problem: &Problem, phi: &[f64]) -> Result<MixedDerivatives> {
+    check_phi(problem, phi)?;
+    let (x, y) = (problem.x(), problem.y());
+    let d = x.dim();
+    let m = phi.len();
+    let mut local = KnotLocal::new(d);
+    let mut wrt_x = SparseRows::new(x.values().len());
+    let mut wrt_y = SparseRows::new(y.values().len());
+    let mut wrt_lambda_cum = Vec::with_capacity(m);
+    for i in 0..m {
+        let w = problem.weights()[i];
+        local.evaluate(problem, i, phi[i]);
+        let (j, h, alpha) = (local.j, local.h, local.alpha);
+        local.hessian_times_dy(problem);
+        let (grad_l, hdy) = (&local.grad_l, &local.hess_dy);
+        // ∂g_i/∂x_i = −w_i ∇²L(r) y', spread over the two samples knot i reads.
+        let source = problem.knot_sources()[i];
+        for (row, weight) in [
+            (source.row, 1.0 - source.beta),
+            (source.row + 1, source.beta),
+        ] {
+            if weight != 0.0 {
+                for k in 0..d {
+                    wrt_x.push(row * d + k, -w * weight * hdy[k]);
+                }
+            }
+        }
+        wrt_x.end_row();
+        // ∂g_i/∂Y_j = w_i((1 − α)∇²L y' + ∇L/h), ∂g_i/∂Y_{j+1} = w_i(α ∇²L y' − ∇L/h).
+        for k in 0..d {
+            wrt_y.push(j * d + k, w * ((1.0 - alpha) * hdy[k] + grad_l[k] / h));
+        }
+        for k in 0..d {
+            wrt_y.push((j + 1) * d + k, w * (alpha * hdy[k] - grad_l[k] / h));
+        }
+        wrt_y.end_row();
+        let deviation = phi[i] - problem.reference_warp()[i];
+        wrt_lambda_cum.push(w * problem.cumulative_penalty().derivative(deviation));
+    }
+    let mut wrt_lambda = vec![0.0; m];
+    for i in 0..m - 1 {
+        let e = slope_term_derivative(problem, phi, i);
+        wrt_lambda[i] -= e;
+        wrt_lambda[i + 1] += e;
+    }
+    Ok(MixedDerivatives {
+        x: wrt_x,
+        y: wrt_y,
+        lambda: wrt_lambda,
+        lambda_cum: wrt_lambda_cum,
+    })
+}

@@ -1,0 +1,154 @@
+//! The penalties of the objective: the feature penalty `L` and the warp penalties `R`, `R_cum`.
+//!
+//! Values are generic over num-dual scalars (the single definition the objective and the
+//! dual-number checks share); first and second derivatives are hand-coded for speed.
+
+use crate::error::{Error, Result};
+use num_dual::DualNum;
+
+/// Feature penalty `L(r)` on the residual `r = x_i − y(φ_i) ∈ R^d`.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum FeaturePenalty {
+    /// `L(r) = ‖r‖²` (the paper's default).
+    #[default]
+    SquaredEuclidean,
+    /// Isotropic Huber on the norm, on the same scale as `‖r‖²`:
+    /// `L(r) = ‖r‖²` for `‖r‖ ≤ δ`, `2δ‖r‖ − δ²` beyond (continuous first derivative).
+    Huber { delta: f64 },
+}
+
+/// Warp penalty `R(u)`, applied to the deviation `u = σ − s` of the slope from the expected
+/// slope (and, as `R_cum`, to `φ − φ̄`). Both variants are convex, which the Monge DP
+/// kernel relies on.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum WarpPenalty {
+    /// `R(u) = u²` (the default).
+    #[default]
+    Squared,
+    /// `R(u) = u²` for `|u| ≤ δ`, `2δ|u| − δ²` beyond.
+    Huber { delta: f64 },
+}
+
+fn check_delta(what: &str, delta: f64) -> Result<()> {
+    if delta.is_finite() && delta > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::InvalidParameter {
+            what: what.into(),
+            reason: format!("Huber threshold must be finite and positive, got {delta}"),
+        })
+    }
+}
+
+impl FeaturePenalty {
+    pub(crate) fn validate(&self) -> Result<()> {
+        match *self {
+            Self::SquaredEuclidean => Ok(()),
+            Self::Huber { delta } => check_delta("feature penalty", delta),
+        }
+    }
+
+    /// `L(r)`.
+    pub fn value<D: DualNum<f64>>(&self, r: &[D]) -> D {
+        let sq: D = r.iter().map(|v| v.clone() * v.clone()).sum();
+        match *self {
+            Self::SquaredEuclidean => sq,
+            Self::Huber { delta } => {
+                if sq.re() <= delta * delta {
+                    sq
+                } else {
+                    sq.sqrt() * (2.0 * delta) - delta * delta
+                }
+            }
+        }
+    }
+
+    /// `∇L(r)`, written into `out`.
+    pub fn gradient(&self, r: &[f64], out: &mut [f64]) {
+        let scale = match *self {
+            Self::SquaredEuclidean => 2.0,
+            Self::Huber { delta } => {
+                let norm = norm(r);
+                if norm <= delta {
+                    2.0
+                } else {
+                    2.0 * delta / norm
+                }
+            }
+        };
+        for (o, v) in out.iter_mut().zip(r) {
+            *o = scale * v;
+        }
+    }
+
+    /// `∇²L(r) · v`, written into `out`.
+    pub fn hessian_times(&self, r: &[f64], v: &[f64], out: &mut [f64]) {
+        match *self {
+            Self::Huber { delta } if norm(r) > delta => {
+                let norm = norm(r);
+                let rv = dot(r, v) / (norm * norm);
+                for ((o, vi), ri) in out.iter_mut().zip(v).zip(r) {
+                    *o = 2.0 * delta / norm * (vi - ri * rv);
+                }
+            }
+            _ => {
+                for (o, vi) in out.iter_mut().zip(v) {
+                    *o = 2.0 * vi;
+                }
+            }
+        }
+    }
+}
+
+impl WarpPenalty {
+    pub(crate) fn validate(&self, what: &str) -> Result<()> {
+        match *self {
+            Self::Squared => Ok(()),
+            Self::Huber { delta } => check_delta(what, delta),
+        }
+    }
+
+    /// `R(u)`.
+    pub fn value<D: DualNum<f64>>(&self, u: D) -> D {
+        match *self {
+            Self::Squared => u.clone() * u,
+            Self::Huber { delta } => {
+                if u.re().abs() <= delta {
+                    u.clone() * u
+                } else {
+                    u.abs() * (2.0 * delta) - delta * delta
+                }
+            }
+        }
+    }
+
+    /// `R'(u)`.
+    pub fn derivative(&self, u: f64) -> f64 {
+        match *self {
+            Self::Squared => 2.0 * u,
+            Self::Huber { delta } => 2.0 * u.clamp(-delta, delta),
+        }
+    }
+
+    /// `R''(u)` (for Huber at `|u| = δ`, the inside value `2`, as in [`Self::value`]).
+    pub fn second_derivative(&self, u: f64) -> f64 {
+        match *self {
+            Self::Squared => 2.0,
+            Self::Huber { delta } => {
+                if u.abs() <= delta {
+                    2.0
+                } else {
+                    0.0
+                }
+            }
+        }
+    }
+}
+
+pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+fn norm(r: &[f64]) -> f64 {
+    dot(r, r).sqrt()
+}
