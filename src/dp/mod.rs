@@ -112,8 +112,10 @@ pub struct DpSolution {
 
 /// Exact optimum of the DP over the given grids, one [`Layer`] per knot.
 ///
-/// Errors with [`Error::Infeasible`] naming the first knot that no grid path reaches (possible
-/// with finite slope limits on coarse grids, though the continuous problem is feasible).
+/// Errors with [`Error::Infeasible`] naming the first knot that no grid path reaches. That
+/// cannot happen on the grids [`solve`] builds: the first pass's grids contain the path of
+/// lower bounds `(l_1, …, l_m)`, feasible because the intervals are propagated exactly, and
+/// every refinement grid contains the previous path. Hand-made grids may have no path.
 pub fn solve_layers(problem: &Problem, layers: &[Layer], kernel: Kernel) -> Result<GridPath> {
     let m = problem.num_knots();
     if layers.len() != m {

@@ -1,1 +1,33 @@
+//! # decdtw-verification
+//!
+//! Independent checks of everything `decdtw` computes, usable on your own problems:
+//! - [`derivatives`]: the hand-coded gradient, tridiagonal Hessian and mixed derivatives of
+//!   `f` against exact dual-number derivatives (num-dual) of the same objective;
+//! - [`enumeration`]: the DP optimum against exhaustive enumeration of every grid path;
+//! - [`kernels`]: every fast DP kernel against the plain one;
+//! - [`random`]: reproducible random problems exercising every kind of constraint.
 
+pub mod derivatives;
+pub mod enumeration;
+pub mod kernels;
+pub mod random;
+
+/// `max |a − b| / max |b|` over paired entries (0 when both are all zero).
+pub fn relative_error(a: &[f64], b: &[f64]) -> f64 {
+    relative_error_with_floor(a, b, 0.0)
+}
+
+/// `max |a − b| / max(max |b|, floor)`: a relative error whose scale never drops below
+/// `floor`, so that a block which is exactly zero in theory is not judged by its rounding noise.
+pub fn relative_error_with_floor(a: &[f64], b: &[f64], floor: f64) -> f64 {
+    let scale = b.iter().fold(floor, |s, v| s.max(v.abs()));
+    let diff = a
+        .iter()
+        .zip(b)
+        .fold(0.0_f64, |s, (x, y)| s.max((x - y).abs()));
+    if diff == 0.0 {
+        0.0
+    } else {
+        diff / scale.max(f64::MIN_POSITIVE)
+    }
+}

@@ -1,0 +1,39 @@
+//! Exhaustive enumeration of every path through a set of DP grids: the exact optimum of the
+//! discretised problem by brute force (`Π M_i` paths; tiny graphs only).
+
+use decdtw::dp::Layer;
+use decdtw::Problem;
+
+/// The best feasible grid path and its objective, or `None` if no path satisfies the slope
+/// limits. Ties keep the first path found.
+pub fn enumerate_paths(problem: &Problem, layers: &[Layer]) -> Option<(Vec<f64>, f64)> {
+    let mut best: Option<(Vec<f64>, f64)> = None;
+    let mut phi = Vec::with_capacity(layers.len());
+    visit(problem, layers, &mut phi, &mut best);
+    best
+}
+
+fn visit(
+    problem: &Problem,
+    layers: &[Layer],
+    phi: &mut Vec<f64>,
+    best: &mut Option<(Vec<f64>, f64)>,
+) {
+    let i = phi.len();
+    if i == layers.len() {
+        let f = decdtw::objective(problem, phi).expect("path has one finite value per knot");
+        if best.as_ref().is_none_or(|(_, b)| f < *b) {
+            *best = Some((phi.clone(), f));
+        }
+        return;
+    }
+    for j in 0..layers[i].len() {
+        let v = layers[i].value(j);
+        if i > 0 && !problem.slope_feasible(i - 1, v - phi[i - 1]) {
+            continue;
+        }
+        phi.push(v);
+        visit(problem, layers, phi, best);
+        phi.pop();
+    }
+}
