@@ -39,14 +39,10 @@ impl Layer {
         }
         let step = width / (levels - 1) as f64;
         let half = ((levels - 1) / 2) as i64;
-        let mut k_min = (((lo - center) / step).ceil() as i64).max(-half);
-        let mut k_max = (((hi - center) / step).floor() as i64).min(levels as i64 - 1 - half);
-        while k_min < 0 && center + k_min as f64 * step < lo {
-            k_min += 1;
-        }
-        while k_max > 0 && center + k_max as f64 * step > hi {
-            k_max -= 1;
-        }
+        // A point within 1e-9 of a step outside the interval is kept (and clamped onto the
+        // bound), so that which points exist does not hinge on the rounding of `(lo − c)/step`.
+        let k_min = (((lo - center) / step - 1e-9).ceil() as i64).max(-half);
+        let k_max = (((hi - center) / step + 1e-9).floor() as i64).min(levels as i64 - 1 - half);
         Self {
             anchor: center,
             step,

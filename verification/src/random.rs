@@ -153,9 +153,10 @@ pub fn random_builder_result(seed: u64, config: &Config) -> decdtw::Result<Probl
     b.build()
 }
 
-/// The first feasible problem from `seed`, `seed + 1`, … (with its seed).
+/// The first feasible problem from `seed`, `seed + 1`, … (wrapping; with its seed).
 pub fn random_problem(seed: u64, config: &Config) -> Case {
-    (seed..)
+    (0..)
+        .map(|k| seed.wrapping_add(k))
         .find_map(|s| {
             random_builder_result(s, config)
                 .ok()
