@@ -11,7 +11,7 @@
 //! [`Signal::segment`](crate::Signal::segment) picks (the right-hand one).
 
 use crate::error::{check_finite, Error, Result};
-use crate::penalty::dot;
+use crate::penalty::{dot, WarpPenalty};
 use crate::problem::Problem;
 use crate::signal::{blend, interpolate, segment_of};
 use nalgebra::DMatrix;
@@ -96,13 +96,32 @@ pub(crate) fn edge_cost<D: DualNum<f64>>(
     phi_next: &D,
     lambda: &D,
 ) -> D {
-    let dt = problem.dt()[i];
-    let sigma = (phi_next.clone() - phi_i.clone()) / dt;
-    lambda.clone()
-        * dt
-        * problem
-            .slope_penalty()
-            .value(sigma - problem.expected_slope())
+    SlopeTerm::new(problem, i).cost(lambda, phi_next.clone() - phi_i.clone())
+}
+
+/// The constants of one interval's slope term, so that the DP can evaluate edge costs
+/// without reloading them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SlopeTerm {
+    dt: f64,
+    expected_slope: f64,
+    penalty: WarpPenalty,
+}
+
+impl SlopeTerm {
+    pub fn new(problem: &Problem, i: usize) -> Self {
+        Self {
+            dt: problem.dt()[i],
+            expected_slope: problem.expected_slope(),
+            penalty: problem.slope_penalty(),
+        }
+    }
+
+    /// `λ Δt R(δ/Δt − s)` for the step `δ = φ_{i+1} − φ_i`.
+    #[inline]
+    pub fn cost<D: DualNum<f64>>(&self, lambda: &D, step: D) -> D {
+        lambda.clone() * self.dt * self.penalty.value(step / self.dt - self.expected_slope)
+    }
 }
 
 fn check_phi(problem: &Problem, phi: &[f64]) -> Result<()> {

@@ -10,7 +10,7 @@
 //!   leftmost minimiser is non-decreasing in `k` over reachable rows; divide and conquer on `k`
 //!   solves the stage exactly in `O(M log M)`.
 
-use crate::objective::edge_cost;
+use crate::objective::SlopeTerm;
 use crate::problem::Problem;
 
 /// Marks a value of the next knot that no feasible predecessor reaches.
@@ -52,35 +52,71 @@ impl std::str::FromStr for Kernel {
     }
 }
 
-/// The data of one stage, between knot `interval` and knot `interval + 1`.
+/// The data of one stage, between knot `i` and knot `i + 1`.
 pub(crate) struct Stage<'a> {
-    pub problem: &'a Problem,
-    pub interval: usize,
+    slope_term: SlopeTerm,
+    lambda: f64,
     /// Values `v_j` of knot `i` (non-decreasing).
-    pub prev: &'a [f64],
+    prev: &'a [f64],
     /// Cost-to-come `D_i(j)` (`+∞` where unreachable).
-    pub prev_cost: &'a [f64],
+    prev_cost: &'a [f64],
     /// Values `v_k` of knot `i + 1` (non-decreasing).
-    pub next: &'a [f64],
+    next: &'a [f64],
+    /// Allowed range of `v_k − v_j` ([`Problem::step_range`]).
+    step_min: f64,
+    step_max: f64,
 }
 
-impl Stage<'_> {
-    /// `D_i(j) + edge cost`, or `+∞` if `j` is unreachable or the slope is outside the limits.
-    fn candidate(&self, j: usize, k: usize) -> f64 {
-        let (a, b) = (self.prev[j], self.next[k]);
-        if self.prev_cost[j] == f64::INFINITY || !self.problem.slope_feasible(self.interval, b - a)
-        {
-            return f64::INFINITY;
+impl<'a> Stage<'a> {
+    pub fn new(
+        problem: &'a Problem,
+        interval: usize,
+        prev: &'a [f64],
+        prev_cost: &'a [f64],
+        next: &'a [f64],
+    ) -> Self {
+        let (step_min, step_max) = problem.step_range(interval);
+        Self {
+            slope_term: SlopeTerm::new(problem, interval),
+            lambda: problem.lambda(),
+            prev,
+            prev_cost,
+            next,
+            step_min,
+            step_max,
         }
-        let lambda = self.problem.lambda();
-        self.prev_cost[j] + edge_cost(self.problem, self.interval, &a, &b, &lambda)
     }
 
-    /// Leftmost minimiser of row `k` over `j ∈ [from, to)`.
-    fn scan(&self, k: usize, from: usize, to: usize) -> (f64, u32) {
+    /// `D_i(j) + edge cost` (`+∞` if `j` is unreachable), for a slope known to be allowed.
+    #[inline]
+    fn allowed_candidate(&self, j: usize, k: usize) -> f64 {
+        self.prev_cost[j]
+            + self
+                .slope_term
+                .cost(&self.lambda, self.next[k] - self.prev[j])
+    }
+
+    /// Leftmost minimiser of row `k` over `j ∈ [from, to)`, all of whose slopes are allowed.
+    fn scan_window(&self, k: usize, from: usize, to: usize) -> (f64, u32) {
         let mut best = (f64::INFINITY, UNREACHABLE);
         for j in from..to {
-            let c = self.candidate(j, k);
+            let c = self.allowed_candidate(j, k);
+            if c < best.0 {
+                best = (c, j as u32);
+            }
+        }
+        best
+    }
+
+    /// Leftmost minimiser of row `k` over every `j`, checking each slope (the plain kernel).
+    fn scan_all(&self, k: usize) -> (f64, u32) {
+        let mut best = (f64::INFINITY, UNREACHABLE);
+        for j in 0..self.prev.len() {
+            let delta = self.next[k] - self.prev[j];
+            if !(self.step_min <= delta && delta <= self.step_max) {
+                continue;
+            }
+            let c = self.allowed_candidate(j, k);
             if c < best.0 {
                 best = (c, j as u32);
             }
@@ -92,7 +128,7 @@ impl Stage<'_> {
     /// `v_k − v_j` falls with `j` and rises with `k`, both ends are non-decreasing in `k`.
     fn windows(&self, out: &mut Vec<(usize, usize)>) {
         out.clear();
-        let (step_min, step_max) = self.problem.step_range(self.interval);
+        let (step_min, step_max) = (self.step_min, self.step_max);
         let m = self.prev.len();
         let (mut lo, mut hi) = (0, 0);
         for &v in self.next {
@@ -119,13 +155,13 @@ pub(crate) fn solve_stage(
     match kernel {
         Kernel::Plain => {
             for k in 0..stage.next.len() {
-                (best[k], arg[k]) = stage.scan(k, 0, stage.prev.len());
+                (best[k], arg[k]) = stage.scan_all(k);
             }
         }
         Kernel::Windowed => {
             stage.windows(windows);
             for (k, &(lo, hi)) in windows.iter().enumerate() {
-                (best[k], arg[k]) = stage.scan(k, lo, hi);
+                (best[k], arg[k]) = stage.scan_window(k, lo, hi);
             }
         }
         Kernel::Monge => {
@@ -166,7 +202,7 @@ fn monge_rows(
     let mid = (k0 + k1) / 2;
     let (lo, hi) = windows[mid];
     let (from, to) = (lo.max(j0), hi.min(j1));
-    (best[mid], arg[mid]) = stage.scan(mid, from, to.max(from));
+    (best[mid], arg[mid]) = stage.scan_window(mid, from, to.max(from));
     let (upper_end, lower_start) = if arg[mid] == UNREACHABLE {
         (hi.min(j1), lo.max(j0))
     } else {

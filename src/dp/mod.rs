@@ -125,7 +125,7 @@ pub fn solve_layers(problem: &Problem, layers: &[Layer], kernel: Kernel) -> Resu
             got: layers.len(),
         });
     }
-    let mut scratch = NodeScratch::new(problem.x().dim());
+    let mut scratch = NodeScratch::new(problem);
     let offsets: Vec<usize> = std::iter::once(0)
         .chain(layers.iter().scan(0, |acc, l| {
             *acc += l.len();
@@ -144,13 +144,7 @@ pub fn solve_layers(problem: &Problem, layers: &[Layer], kernel: Kernel) -> Resu
         layers[i + 1].fill(&mut next);
         best.resize(next.len(), 0.0);
         node.resize(next.len(), 0.0);
-        let stage = Stage {
-            problem,
-            interval: i,
-            prev: &prev,
-            prev_cost: &cost,
-            next: &next,
-        };
+        let stage = Stage::new(problem, i, &prev, &cost, &next);
         let arg = &mut back[offsets[i + 1]..offsets[i + 2]];
         solve_stage(kernel, &stage, &mut windows, &mut best, arg);
         if best.iter().all(|c| *c == f64::INFINITY) {

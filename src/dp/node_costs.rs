@@ -1,30 +1,40 @@
 //! Node costs of one knot over its grid: `w_i L(x_i − y(v_j)) + λ_cum w_i R_cum(v_j − φ̄_i)`.
 //!
-//! For the squared Euclidean penalty, inside segment `j` of y (`y = a + α (b − a)`) the cost is
-//! the quadratic `‖x − a‖² − 2α (x − a)·(b − a) + α² ‖b − a‖²`, so each segment costs `O(d)`
-//! once and each grid value `O(1)`. Every other penalty goes through the generic
+//! For the squared Euclidean penalty, with `D_j = ‖x_i − Y_j‖²`, inside segment `j` of y
+//! (`y = (1 − α) Y_j + α Y_{j+1}`) the cost is exactly
+//! `L = (1 − α) D_j + α D_{j+1} − α (1 − α) ‖Y_{j+1} − Y_j‖²`,
+//! so each sample of y in the grid's range costs `O(d)` once and each grid value `O(1)`; at a
+//! sample time (`α = 0`) it is `D_j` itself. Every other penalty goes through the generic
 //! [`node_cost`], which is also the oracle the fast path is tested against.
 
 use crate::objective::{node_cost, x_at_knot};
-use crate::penalty::{dot, FeaturePenalty};
+use crate::penalty::FeaturePenalty;
 use crate::problem::Problem;
 use crate::signal::segment_of;
 
-/// Reusable buffers for [`fill_node_costs`].
+/// Reusable buffers for [`fill_node_costs`], and `‖Y_{j+1} − Y_j‖²` of every segment of y.
 pub(crate) struct NodeScratch {
     x_i: Vec<f64>,
     diff: Vec<f64>,
-    delta: Vec<f64>,
+    segment_sq: Vec<f64>,
 }
 
 impl NodeScratch {
-    pub fn new(d: usize) -> Self {
+    pub fn new(problem: &Problem) -> Self {
+        let y = problem.y();
+        let segment_sq = (0..y.len() - 1)
+            .map(|j| squared_distance(y.row(j), y.row(j + 1)))
+            .collect();
         Self {
-            x_i: vec![0.0; d],
-            diff: vec![0.0; d],
-            delta: vec![0.0; d],
+            x_i: vec![0.0; y.dim()],
+            diff: vec![0.0; y.dim()],
+            segment_sq,
         }
     }
+}
+
+fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(u, v)| (u - v) * (u - v)).sum()
 }
 
 /// Node costs of knot `i` at the non-decreasing `values`, written into `out`.
@@ -67,25 +77,23 @@ fn squared_euclidean(
     let w = problem.weights()[i];
     let (lambda_cum, reference) = (problem.lambda_cum(), problem.reference_warp()[i]);
     let cumulative = problem.cumulative_penalty();
-    let mut segment = usize::MAX;
-    let (mut c0, mut c1, mut c2, mut t0, mut h) = (0.0, 0.0, 0.0, 0.0, 1.0);
+    let x_i = &scratch.x_i;
+    let mut j = segment_of(times, values[0]);
+    let (mut d_left, mut d_right) = (
+        squared_distance(x_i, y.row(j)),
+        squared_distance(x_i, y.row(j + 1)),
+    );
     for (o, &v) in out.iter_mut().zip(values) {
-        let j = segment_of(times, v);
-        if j != segment {
-            segment = j;
-            let (a, b) = (y.row(j), y.row(j + 1));
-            for k in 0..a.len() {
-                scratch.diff[k] = scratch.x_i[k] - a[k];
-                scratch.delta[k] = b[k] - a[k];
-            }
-            c0 = dot(&scratch.diff, &scratch.diff);
-            c1 = dot(&scratch.diff, &scratch.delta);
-            c2 = dot(&scratch.delta, &scratch.delta);
-            (t0, h) = (times[j], times[j + 1] - times[j]);
+        // Values are non-decreasing: walk to the segment `segment_of` would pick.
+        while j + 2 < times.len() && times[j + 1] <= v {
+            j += 1;
+            d_left = d_right;
+            d_right = squared_distance(x_i, y.row(j + 1));
         }
-        let alpha = (v - t0) / h;
-        let feature = (c0 - 2.0 * alpha * c1 + alpha * alpha * c2).max(0.0);
-        *o = w * feature + lambda_cum * w * cumulative.value(v - reference);
+        let alpha = (v - times[j]) / (times[j + 1] - times[j]);
+        let feature = (1.0 - alpha) * d_left + alpha * d_right
+            - alpha * (1.0 - alpha) * scratch.segment_sq[j];
+        *o = w * feature.max(0.0) + lambda_cum * w * cumulative.value(v - reference);
     }
 }
 
@@ -104,7 +112,7 @@ mod tests {
         let y = Signal::uniform(ys, 2).unwrap();
         let problem = Problem::builder(x, y).lambda_cum(0.3).build().unwrap();
         let values: Vec<f64> = (0..200).map(|j| j as f64 / 199.0).collect();
-        let mut scratch = NodeScratch::new(2);
+        let mut scratch = NodeScratch::new(&problem);
         let mut fast = vec![0.0; values.len()];
         for i in 0..problem.num_knots() {
             fill_node_costs(&problem, i, &values, &mut fast, &mut scratch);
