@@ -327,9 +327,9 @@ pub fn mixed_derivatives(problem: &Problem, phi: &[f64]) -> Result<MixedDerivati
     let mut wrt_x = SparseRows::new(x.values().len());
     let mut wrt_y = SparseRows::new(y.values().len());
     let mut wrt_lambda_cum = Vec::with_capacity(m);
-    for i in 0..m {
+    for (i, &phi_i) in phi.iter().enumerate() {
         let w = problem.weights()[i];
-        local.evaluate(problem, i, phi[i]);
+        local.evaluate(problem, i, phi_i);
         let (j, h, alpha) = (local.j, local.h, local.alpha);
         local.hessian_times_dy(problem);
         let (grad_l, hdy) = (&local.grad_l, &local.hess_dy);
@@ -340,21 +340,21 @@ pub fn mixed_derivatives(problem: &Problem, phi: &[f64]) -> Result<MixedDerivati
             (source.row + 1, source.beta),
         ] {
             if weight != 0.0 {
-                for k in 0..d {
-                    wrt_x.push(row * d + k, -w * weight * hdy[k]);
+                for (k, &hdy_k) in hdy.iter().enumerate() {
+                    wrt_x.push(row * d + k, -w * weight * hdy_k);
                 }
             }
         }
         wrt_x.end_row();
         // ∂g_i/∂Y_j = w_i((1 − α)∇²L y' + ∇L/h), ∂g_i/∂Y_{j+1} = w_i(α ∇²L y' − ∇L/h).
-        for k in 0..d {
-            wrt_y.push(j * d + k, w * ((1.0 - alpha) * hdy[k] + grad_l[k] / h));
+        for (k, (&hdy_k, &gl_k)) in hdy.iter().zip(grad_l).enumerate() {
+            wrt_y.push(j * d + k, w * ((1.0 - alpha) * hdy_k + gl_k / h));
         }
-        for k in 0..d {
-            wrt_y.push((j + 1) * d + k, w * (alpha * hdy[k] - grad_l[k] / h));
+        for (k, (&hdy_k, &gl_k)) in hdy.iter().zip(grad_l).enumerate() {
+            wrt_y.push((j + 1) * d + k, w * (alpha * hdy_k - gl_k / h));
         }
         wrt_y.end_row();
-        let deviation = phi[i] - problem.reference_warp()[i];
+        let deviation = phi_i - problem.reference_warp()[i];
         wrt_lambda_cum.push(w * problem.cumulative_penalty().derivative(deviation));
     }
     let mut wrt_lambda = vec![0.0; m];

@@ -53,7 +53,7 @@ impl Signal {
 
     /// A signal sampled uniformly on `[0, 1]` (the default time axis).
     pub fn uniform(values: Vec<f64>, dim: usize) -> Result<Self> {
-        let n = if dim == 0 { 0 } else { values.len() / dim };
+        let n = values.len().checked_div(dim).unwrap_or(0);
         Self::new(uniform_times(n), values, dim)
     }
 

@@ -8,7 +8,9 @@ fn pair(seed: u64, nx: usize, ny: usize) -> Problem {
     let mut walk = |n: usize| {
         let mut v = vec![0.0; n * 2];
         for i in 2..n * 2 {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             v[i] = v[i - 2] + ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5);
         }
         v
@@ -20,9 +22,14 @@ fn pair(seed: u64, nx: usize, ny: usize) -> Problem {
 
 #[test]
 fn batch_equals_one_by_one_for_different_lengths() {
-    let problems: Vec<Problem> = (0..12).map(|i| pair(i, 10 + 7 * i as usize, 30 + 3 * i as usize)).collect();
+    let problems: Vec<Problem> = (0..12)
+        .map(|i| pair(i, 10 + 7 * i as usize, 30 + 3 * i as usize))
+        .collect();
     let options = DpOptions::default();
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
     let batch = pool.install(|| solve_batch(&problems, &options));
     assert_eq!(batch.len(), problems.len());
     for (p, b) in problems.iter().zip(&batch) {
@@ -48,10 +55,15 @@ fn a_bad_pair_fails_alone() {
         levels: Some(1),
         ..DpOptions::default()
     };
-    assert!(solve_batch(&problems, &options).iter().all(|r| matches!(r, Err(Error::InvalidParameter { .. }))));
+    assert!(solve_batch(&problems, &options)
+        .iter()
+        .all(|r| matches!(r, Err(Error::InvalidParameter { .. }))));
     let options = DpOptions {
         eta: 1.5,
         ..DpOptions::default()
     };
-    assert!(matches!(solve(&problems[0], &options), Err(Error::InvalidParameter { .. })));
+    assert!(matches!(
+        solve(&problems[0], &options),
+        Err(Error::InvalidParameter { .. })
+    ));
 }

@@ -44,8 +44,8 @@ impl Rng {
 /// `n × d` random walk with standard normal steps, row-major.
 pub fn random_walk(rng: &mut Rng, n: usize, d: usize) -> Vec<f64> {
     let mut v = vec![0.0; n * d];
-    for k in 0..d {
-        v[k] = rng.normal();
+    for v_k in v.iter_mut().take(d) {
+        *v_k = rng.normal();
     }
     for i in 1..n {
         for k in 0..d {
