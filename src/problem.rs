@@ -400,6 +400,14 @@ impl Problem {
         }
     }
 
+    /// `x_i = (1 − β) X_row + β X_{row+1}`: the value of x at knot `i` (knots that are not
+    /// sample times of x read the interpolant).
+    pub fn x_at_knot(&self, i: usize) -> Vec<f64> {
+        let mut out = vec![0.0; self.x.dim()];
+        crate::objective::x_at_knot(self, i, self.x.values(), &mut out);
+        out
+    }
+
     /// The signal x (the warp is defined on its time axis).
     pub fn x(&self) -> &Signal {
         &self.x

@@ -103,6 +103,14 @@ impl Signal {
     pub fn segment(&self, tau: f64) -> usize {
         segment_of(&self.times, tau)
     }
+
+    /// The piecewise-linear interpolant `y(τ) = (1 − α) Y_j + α Y_{j+1}` at `τ` (extended
+    /// linearly beyond the ends).
+    pub fn value_at(&self, tau: f64) -> Vec<f64> {
+        let mut out = vec![0.0; self.dim];
+        interpolate(&self.times, &self.values, &tau, &mut out);
+        out
+    }
 }
 
 /// `n` uniform times on `[0, 1]`.

@@ -313,3 +313,22 @@ fn dp_solves_a_hand_computed_case() {
         assert_eq!(s.objective, 1.0);
     }
 }
+
+#[test]
+fn interpolants_hit_samples_and_midpoints() {
+    // y: two features at times 0, 0.25, 1.
+    let y = Signal::new(vec![0.0, 0.25, 1.0], vec![0.0, 1.0, 2.0, -1.0, 5.0, 2.0], 2).unwrap();
+    assert_eq!(y.value_at(0.25), vec![2.0, -1.0]);
+    assert_eq!(y.value_at(1.0), vec![5.0, 2.0]);
+    assert_eq!(y.value_at(0.125), vec![1.0, 0.0]);
+    assert_eq!(y.value_at(0.625), vec![3.5, 0.5]);
+    // x on 3 uniform samples, knots between them read the interpolant.
+    let x = Signal::uniform(vec![0.0, 4.0, 8.0, 0.0, 2.0, 2.0], 2).unwrap();
+    let p = Problem::builder(x, y)
+        .knots(vec![0.0, 0.25, 1.0])
+        .build()
+        .unwrap();
+    assert_eq!(p.x_at_knot(0), vec![0.0, 4.0]);
+    assert_eq!(p.x_at_knot(1), vec![4.0, 2.0]);
+    assert_eq!(p.x_at_knot(2), vec![2.0, 2.0]);
+}

@@ -110,48 +110,32 @@ where
 {
     let (x, y) = (problem.x(), problem.y());
     let features = x.dim().min(MAX_FEATURES);
+    let curves = (0..features)
+        .map(|k| {
+            let dark = x
+                .times()
+                .iter()
+                .copied()
+                .zip(column(x.values(), x.dim(), k));
+            let light = y
+                .times()
+                .iter()
+                .copied()
+                .zip(column(y.values(), y.dim(), k));
+            [
+                (format!("x[{k}]"), dark.collect()),
+                (format!("y[{k}]"), light.collect()),
+            ]
+        })
+        .collect();
     let time = padded(x.start().min(y.start()), x.end().max(y.end()));
-    let values = value_range(
-        (0..features)
-            .flat_map(|k| column(x.values(), x.dim(), k).chain(column(y.values(), y.dim(), k))),
-    );
-    let mut chart = ChartBuilder::on(area)
-        .caption("signals: x (dark) and y (light)", (FONT_NAME, 18))
-        .margin(8)
-        .x_label_area_size(40)
-        .y_label_area_size(55)
-        .build_cartesian_2d(time, values)?;
-    chart
-        .configure_mesh()
-        .x_desc("time")
-        .y_desc("value")
-        .label_style((FONT_NAME, 13))
-        .draw()?;
-    for (k, &color) in FEATURE_COLORS.iter().enumerate().take(features) {
-        let x_points = x
-            .times()
-            .iter()
-            .copied()
-            .zip(column(x.values(), x.dim(), k));
-        let y_points = y
-            .times()
-            .iter()
-            .copied()
-            .zip(column(y.values(), y.dim(), k));
-        draw_line(
-            &mut chart,
-            x_points,
-            color.stroke_width(2),
-            format!("x[{k}]"),
-        )?;
-        draw_line(
-            &mut chart,
-            y_points,
-            color.mix(0.45).stroke_width(2),
-            format!("y[{k}]"),
-        )?;
-    }
-    draw_legend(&mut chart)
+    feature_panel(
+        area,
+        "signals: x (dark) and y (light)",
+        "time",
+        time,
+        curves,
+    )
 }
 
 /// x(t) next to the warped y(φ(t)), at the knots: they overlap where the alignment is good.
@@ -163,42 +147,75 @@ where
     DB::ErrorType: 'static,
 {
     let problem = figure.problem;
-    let d = problem.x().dim();
-    let features = d.min(MAX_FEATURES);
+    let features = problem.x().dim().min(MAX_FEATURES);
     let knots = problem.knots();
-    let x_at: Vec<Vec<f64>> = (0..knots.len()).map(|i| x_at_knot(problem, i)).collect();
-    let y_at: Vec<Vec<f64>> = figure.phi.iter().map(|&tau| y_at(problem, tau)).collect();
+    let x_at: Vec<Vec<f64>> = (0..knots.len()).map(|i| problem.x_at_knot(i)).collect();
+    let y_at: Vec<Vec<f64>> = figure
+        .phi
+        .iter()
+        .map(|&tau| problem.y().value_at(tau))
+        .collect();
+    let at_knots = |rows: &[Vec<f64>], k: usize| -> Vec<(f64, f64)> {
+        knots.iter().zip(rows).map(|(&t, v)| (t, v[k])).collect()
+    };
+    let curves = (0..features)
+        .map(|k| {
+            [
+                (format!("x[{k}](t)"), at_knots(&x_at, k)),
+                (format!("y[{k}](φ(t))"), at_knots(&y_at, k)),
+            ]
+        })
+        .collect();
+    let time = padded(knots[0], knots[knots.len() - 1]);
+    feature_panel(
+        area,
+        "x(t) and the warped y(φ(t))",
+        "t (time of x)",
+        time,
+        curves,
+    )
+}
+
+/// A labelled polyline.
+type Curve = (String, Vec<(f64, f64)>);
+
+/// One dark (x) and one light (y) curve per feature, in that feature's colour.
+fn feature_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    caption: &str,
+    time_label: &str,
+    time: std::ops::Range<f64>,
+    curves: Vec<[Curve; 2]>,
+) -> Result<(), Box<dyn Error>>
+where
+    DB::ErrorType: 'static,
+{
     let values = value_range(
-        x_at.iter()
-            .chain(&y_at)
-            .flat_map(|v| v[..features].iter().copied()),
+        curves
+            .iter()
+            .flatten()
+            .flat_map(|(_, p)| p.iter().map(|q| q.1)),
     );
     let mut chart = ChartBuilder::on(area)
-        .caption("x(t) and the warped y(φ(t))", (FONT_NAME, 18))
+        .caption(caption, (FONT_NAME, 18))
         .margin(8)
         .x_label_area_size(40)
         .y_label_area_size(55)
-        .build_cartesian_2d(padded(knots[0], knots[knots.len() - 1]), values)?;
+        .build_cartesian_2d(time, values)?;
     chart
         .configure_mesh()
-        .x_desc("t (time of x)")
+        .x_desc(time_label)
         .y_desc("value")
         .label_style((FONT_NAME, 13))
         .draw()?;
-    for (k, &color) in FEATURE_COLORS.iter().enumerate().take(features) {
-        let x_points = knots.iter().zip(&x_at).map(|(&t, v)| (t, v[k]));
-        let y_points = knots.iter().zip(&y_at).map(|(&t, v)| (t, v[k]));
-        draw_line(
-            &mut chart,
-            x_points,
-            color.stroke_width(2),
-            format!("x[{k}](t)"),
-        )?;
+    for (pair, &color) in curves.into_iter().zip(&FEATURE_COLORS) {
+        let [(x_label, x_points), (y_label, y_points)] = pair;
+        draw_line(&mut chart, x_points, color.stroke_width(2), x_label)?;
         draw_line(
             &mut chart,
             y_points,
             color.mix(0.45).stroke_width(2),
-            format!("y[{k}](φ(t))"),
+            y_label,
         )?;
     }
     draw_legend(&mut chart)
@@ -278,7 +295,7 @@ fn heatmap(problem: &Problem) -> Vec<Rectangle<(f64, f64)>> {
     let h = (tau1 - tau0) / ROWS as f64;
     let mut cells = Vec::with_capacity(shown.len() * ROWS);
     for (c, &i) in shown.iter().enumerate() {
-        let x_i = x_at_knot(problem, i);
+        let x_i = problem.x_at_knot(i);
         let left = c
             .checked_sub(1)
             .map_or(knots[i], |p| 0.5 * (knots[shown[p]] + knots[i]));
@@ -289,7 +306,7 @@ fn heatmap(problem: &Problem) -> Vec<Rectangle<(f64, f64)>> {
             let tau = tau0 + (r as f64 + 0.5) * h;
             let cost: f64 = x_i
                 .iter()
-                .zip(y_at(problem, tau))
+                .zip(problem.y().value_at(tau))
                 .map(|(a, b)| (a - b) * (a - b))
                 .sum();
             let bottom = tau0 + r as f64 * h;
@@ -355,28 +372,6 @@ where
 /// Feature `k` of row-major `values` with `d` features.
 fn column(values: &[f64], d: usize, k: usize) -> impl Iterator<Item = f64> + '_ {
     values.iter().skip(k).step_by(d).copied()
-}
-
-/// x at knot `i` (interpolated between x's samples when the knot is not one of them).
-fn x_at_knot(problem: &Problem, i: usize) -> Vec<f64> {
-    let source = problem.knot_sources()[i];
-    let x = problem.x();
-    blend(x.row(source.row), x.row(source.row + 1), source.beta)
-}
-
-/// The piecewise-linear interpolant of y at `tau`.
-fn y_at(problem: &Problem, tau: f64) -> Vec<f64> {
-    let y = problem.y();
-    let j = y.segment(tau);
-    let (a, b) = (y.times()[j], y.times()[j + 1]);
-    blend(y.row(j), y.row(j + 1), (tau - a) / (b - a))
-}
-
-fn blend(a: &[f64], b: &[f64], alpha: f64) -> Vec<f64> {
-    a.iter()
-        .zip(b)
-        .map(|(p, q)| (1.0 - alpha) * p + alpha * q)
-        .collect()
 }
 
 /// A range around `[lo, hi]` with 5 % room on each side (and some room when `lo == hi`).
