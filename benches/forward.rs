@@ -6,36 +6,11 @@
 //! `cargo bench --bench forward` (env: `DECDTW_BENCH_SIZES=64,128,...`, `DECDTW_BENCH_REPEATS=7`,
 //! `DECDTW_BENCH_PLAIN_MAX=512`: largest n at which the O(M²) plain kernel is run).
 
-use decdtw::{solve, DpOptions, Kernel, Problem, Signal};
-use std::time::{Duration, Instant};
+mod common;
 
-fn random_walk(seed: &mut u64, n: usize, d: usize) -> Vec<f64> {
-    let mut next = || {
-        *seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (*seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-    };
-    let mut v = vec![0.0; n * d];
-    for i in 1..n {
-        for k in 0..d {
-            v[i * d + k] = v[(i - 1) * d + k] + next();
-        }
-    }
-    v
-}
-
-fn env_list(name: &str, default: &[usize]) -> Vec<usize> {
-    std::env::var(name)
-        .ok()
-        .map(|s| s.split(',').filter_map(|v| v.trim().parse().ok()).collect())
-        .unwrap_or_else(|| default.to_vec())
-}
-
-fn median(mut t: Vec<Duration>) -> Duration {
-    t.sort();
-    t[t.len() / 2]
-}
+use common::{env_list, median, random_pair};
+use decdtw::{solve, Kernel, SolveOptions};
+use std::time::Instant;
 
 fn main() {
     let sizes = env_list("DECDTW_BENCH_SIZES", &[64, 128, 256, 512, 1024]);
@@ -52,9 +27,7 @@ fn main() {
     );
     let mut seed = 42u64;
     for &n in &sizes {
-        let x = Signal::uniform(random_walk(&mut seed, n, d), d).unwrap();
-        let y = Signal::uniform(random_walk(&mut seed, n, d), d).unwrap();
-        let problem = Problem::builder(x, y).lambda(0.1).build().unwrap();
+        let problem = random_pair(&mut seed, n, d);
         let kernels: Vec<Kernel> = Kernel::ALL
             .into_iter()
             .filter(|&k| k != Kernel::Plain || n <= plain_max)
@@ -64,10 +37,10 @@ fn main() {
         let mut objectives = vec![0.0; kernels.len()];
         for _ in 0..repeats {
             for (slot, &kernel) in kernels.iter().enumerate() {
-                let options = DpOptions {
+                let options = SolveOptions {
                     levels: Some(n + 1),
                     kernel,
-                    ..DpOptions::default()
+                    ..SolveOptions::default()
                 };
                 let start = Instant::now();
                 let solution = solve(&problem, &options).unwrap();

@@ -1,5 +1,5 @@
 //! Runs the n = 512, d = 16 forward solve repeatedly, for profiling (`perf record`).
-use decdtw::{solve, DpOptions, Problem, Signal};
+use decdtw::{solve, Problem, Signal, SolveOptions};
 fn main() {
     let (n, d) = (512, 16);
     let mut s = 42u64;
@@ -18,9 +18,9 @@ fn main() {
     let x = Signal::uniform(walk(n), d).unwrap();
     let y = Signal::uniform(walk(n), d).unwrap();
     let problem = Problem::builder(x, y).lambda(0.1).build().unwrap();
-    let options = DpOptions {
+    let options = SolveOptions {
         levels: Some(n + 1),
-        ..DpOptions::default()
+        ..SolveOptions::default()
     };
     let runs: usize = std::env::args()
         .nth(1)

@@ -67,6 +67,9 @@ pub enum Error {
         bytes: u128,
         limit: u128,
     },
+    /// The NLP polish could not go on (the reason says why).
+    #[error("polish failed: {reason}")]
+    Polish { reason: String },
 }
 
 /// Result alias used throughout the crate.

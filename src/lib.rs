@@ -5,7 +5,7 @@
 //! that path (DecDTW, Xu et al., ICLR 2023).
 //!
 //! ```
-//! use decdtw::{solve, DpOptions, Problem, Signal};
+//! use decdtw::{solve, SolveOptions, Problem, Signal};
 //!
 //! let xs: Vec<f64> = (0..40).map(|i| (i as f64 / 6.0).sin()).collect();
 //! let ys: Vec<f64> = (0..40).map(|i| ((i as f64 / 39.0).powf(1.3) * 39.0 / 6.0).sin()).collect();
@@ -13,7 +13,7 @@
 //!     .lambda(0.1)
 //!     .band(0.3)
 //!     .build()?;
-//! let solution = solve(&problem, &DpOptions::default())?;
+//! let solution = solve(&problem, &SolveOptions::default())?;
 //! assert_eq!(solution.phi.len(), 40);
 //! assert!(solution.objective >= 0.0);
 //! # Ok::<(), decdtw::Error>(())
@@ -23,12 +23,14 @@ pub mod dp;
 mod error;
 pub mod objective;
 pub mod penalty;
+pub mod polish;
 pub mod problem;
 pub mod signal;
 
-pub use dp::{solve, solve_batch, DpOptions, DpSolution, Kernel};
+pub use dp::{solve, solve_batch, Kernel, Solution, SolveOptions};
 pub use error::{Error, Result};
 pub use objective::objective;
 pub use penalty::{FeaturePenalty, WarpPenalty};
+pub use polish::{polish, PolishOptions, Polished};
 pub use problem::{Endpoints, PerItem, Problem, ProblemBuilder};
 pub use signal::Signal;

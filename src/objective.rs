@@ -7,8 +7,10 @@
 //! f64 value, the DP's node and edge costs and the dual-number checks all use that one
 //! definition. The gradient, the tridiagonal Hessian `H = ∇²_φφ f` and the mixed derivatives
 //! `∂²f/∂φ∂z` for `z = X, Y, λ, λ_cum` are hand-coded for speed. At a sample time of y the
-//! piecewise-linear interpolant has a kink; there the derivatives are those of the segment
-//! [`Signal::segment`](crate::Signal::segment) picks (the right-hand one).
+//! piecewise-linear interpolant has a kink; there [`gradient`], [`hessian`] and
+//! [`mixed_derivatives`] use the segment [`Signal::segment`](crate::Signal::segment) picks
+//! (the right-hand one), and the `*_on` variants take the segment of every knot explicitly
+//! (the one-sided derivatives the polish and the backward pass need).
 
 use crate::error::{check_finite, Error, Result};
 use crate::penalty::{dot, WarpPenalty};
@@ -210,7 +212,7 @@ pub struct MixedDerivatives {
 /// What knot `i` contributes locally at `φ_i`: the y segment `j` and its length `h`, the
 /// position `α` in it, the slope `y'` of the interpolant, the residual `r = x_i − y(φ_i)`,
 /// `∇L(r)` and `∇²L(r) y'`.
-struct KnotLocal {
+pub(crate) struct KnotLocal {
     j: usize,
     h: f64,
     alpha: f64,
@@ -221,7 +223,7 @@ struct KnotLocal {
 }
 
 impl KnotLocal {
-    fn new(d: usize) -> Self {
+    pub fn new(d: usize) -> Self {
         Self {
             j: 0,
             h: 1.0,
@@ -233,10 +235,11 @@ impl KnotLocal {
         }
     }
 
-    fn evaluate(&mut self, problem: &Problem, i: usize, phi_i: f64) {
+    /// Knot `i` at `φ_i`, using y's segment `j` (extended linearly beyond its ends).
+    fn evaluate(&mut self, problem: &Problem, i: usize, phi_i: f64, j: usize) {
         let y = problem.y();
         let d = y.dim();
-        self.j = segment_of(y.times(), phi_i);
+        self.j = j;
         self.h = y.times()[self.j + 1] - y.times()[self.j];
         self.alpha = (phi_i - y.times()[self.j]) / self.h;
         x_at_knot(problem, i, problem.x().values(), &mut self.residual);
@@ -248,6 +251,13 @@ impl KnotLocal {
         problem
             .feature_penalty()
             .gradient(&self.residual, &mut self.grad_l);
+    }
+
+    /// `∂/∂φ_i` of the feature term `w_i L(x_i − y(φ_i))` with y on segment `j`:
+    /// `−w_i ∇L(r)·y'_j`.
+    pub fn feature_derivative(&mut self, problem: &Problem, i: usize, phi_i: f64, j: usize) -> f64 {
+        self.evaluate(problem, i, phi_i, j);
+        -problem.weights()[i] * dot(&self.grad_l, &self.dy)
     }
 
     /// `∇²L(r) · y'` into `hess_dy`.
@@ -270,56 +280,161 @@ fn slope_term_derivative(problem: &Problem, phi: &[f64], i: usize) -> f64 {
 /// `∇f(φ)`.
 pub fn gradient(problem: &Problem, phi: &[f64]) -> Result<Vec<f64>> {
     check_phi(problem, phi)?;
-    let mut local = KnotLocal::new(problem.x().dim());
-    let (w, reference) = (problem.weights(), problem.reference_warp());
-    let cum = problem.cumulative_penalty();
-    let mut g: Vec<f64> = (0..phi.len())
-        .map(|i| {
-            local.evaluate(problem, i, phi[i]);
-            -w[i] * dot(&local.grad_l, &local.dy)
-                + problem.lambda_cum() * w[i] * cum.derivative(phi[i] - reference[i])
-        })
-        .collect();
-    for i in 0..phi.len() - 1 {
-        let e = problem.lambda() * slope_term_derivative(problem, phi, i);
-        g[i] -= e;
-        g[i + 1] += e;
+    gradient_on(problem, phi, &right_segments(problem, phi))
+}
+
+/// `∇f(φ)` with knot `i` on y's segment `segments[i]` (one-sided at sample times of y).
+pub fn gradient_on(problem: &Problem, phi: &[f64], segments: &[usize]) -> Result<Vec<f64>> {
+    check_phi(problem, phi)?;
+    check_segments(problem, segments)?;
+    Ok(GradientTerms::evaluate(problem, phi, segments).total())
+}
+
+/// The summands of `∇f`: per knot the feature term `−w_i ∇L(r_i)·y'(φ_i)` and the
+/// cumulative term, per interval the slope term `λ R'(σ_i − s)` (which enters `g_{i+1}` with
+/// a plus and `g_i` with a minus sign).
+pub(crate) struct GradientTerms {
+    pub feature: Vec<f64>,
+    pub cumulative: Vec<f64>,
+    pub slope: Vec<f64>,
+}
+
+impl GradientTerms {
+    pub fn evaluate(problem: &Problem, phi: &[f64], segments: &[usize]) -> Self {
+        local_derivatives(problem, phi, segments, false).0
     }
-    Ok(g)
+
+    /// `g = ∇f`.
+    pub fn total(&self) -> Vec<f64> {
+        self.combine(|a, b| a + b)
+    }
+
+    /// `Σ |summand|` per knot: the scale against which rounding in `g_i` is judged.
+    pub fn magnitude(&self) -> Vec<f64> {
+        self.combine(|a, b| a.abs() + b.abs())
+    }
+
+    fn combine(&self, add: impl Fn(f64, f64) -> f64) -> Vec<f64> {
+        let m = self.feature.len();
+        (0..m)
+            .map(|i| {
+                let mut g = add(self.feature[i], self.cumulative[i]);
+                if i > 0 {
+                    g = add(g, self.slope[i - 1]);
+                }
+                if i + 1 < m {
+                    g = add(g, -self.slope[i]);
+                }
+                g
+            })
+            .collect()
+    }
+}
+
+/// The segment of y the right-hand rule picks for every knot.
+pub fn right_segments(problem: &Problem, phi: &[f64]) -> Vec<usize> {
+    phi.iter()
+        .map(|&t| segment_of(problem.y().times(), t))
+        .collect()
+}
+
+fn check_segments(problem: &Problem, segments: &[usize]) -> Result<()> {
+    if segments.len() != problem.num_knots() {
+        return Err(Error::DimensionMismatch {
+            what: "segments (one per knot)".into(),
+            expected: problem.num_knots(),
+            got: segments.len(),
+        });
+    }
+    let last = problem.y().len() - 2;
+    match segments.iter().position(|&j| j > last) {
+        Some(i) => Err(Error::InvalidParameter {
+            what: format!("segment of knot {i}"),
+            reason: format!("y has segments 0..={last}, got {}", segments[i]),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// `H = ∇²_φφ f(φ)`, tridiagonal.
 pub fn hessian(problem: &Problem, phi: &[f64]) -> Result<Tridiagonal> {
     check_phi(problem, phi)?;
+    hessian_on(problem, phi, &right_segments(problem, phi))
+}
+
+/// `H = ∇²_φφ f(φ)` with knot `i` on y's segment `segments[i]`.
+pub fn hessian_on(problem: &Problem, phi: &[f64], segments: &[usize]) -> Result<Tridiagonal> {
+    check_phi(problem, phi)?;
+    check_segments(problem, segments)?;
+    Ok(local_derivatives(problem, phi, segments, true).1)
+}
+
+/// The gradient's summands and (when `with_hessian`; otherwise an empty one) the Hessian,
+/// from one pass over the knots on the given segments. Inputs are not checked.
+pub(crate) fn local_derivatives(
+    problem: &Problem,
+    phi: &[f64],
+    segments: &[usize],
+    with_hessian: bool,
+) -> (GradientTerms, Tridiagonal) {
+    let m = phi.len();
     let mut local = KnotLocal::new(problem.x().dim());
     let (w, reference) = (problem.weights(), problem.reference_warp());
+    let (lambda, lambda_cum) = (problem.lambda(), problem.lambda_cum());
     let cum = problem.cumulative_penalty();
-    let mut diag: Vec<f64> = (0..phi.len())
-        .map(|i| {
-            local.evaluate(problem, i, phi[i]);
+    let mut terms = GradientTerms {
+        feature: Vec::with_capacity(m),
+        cumulative: Vec::with_capacity(m),
+        slope: Vec::with_capacity(m - 1),
+    };
+    let mut diag = Vec::with_capacity(if with_hessian { m } else { 0 });
+    for i in 0..m {
+        let deviation = phi[i] - reference[i];
+        terms
+            .feature
+            .push(local.feature_derivative(problem, i, phi[i], segments[i]));
+        terms
+            .cumulative
+            .push(lambda_cum * w[i] * cum.derivative(deviation));
+        if with_hessian {
             local.hessian_times_dy(problem);
-            w[i] * dot(&local.dy, &local.hess_dy)
-                + problem.lambda_cum() * w[i] * cum.second_derivative(phi[i] - reference[i])
-        })
-        .collect();
-    let mut off = Vec::with_capacity(phi.len() - 1);
-    for i in 0..phi.len() - 1 {
-        let dt = problem.dt()[i];
-        let sigma = (phi[i + 1] - phi[i]) / dt;
-        let c = problem.lambda() / dt
-            * problem
-                .slope_penalty()
-                .second_derivative(sigma - problem.expected_slope());
-        diag[i] += c;
-        diag[i + 1] += c;
-        off.push(-c);
+            diag.push(
+                w[i] * dot(&local.dy, &local.hess_dy)
+                    + lambda_cum * w[i] * cum.second_derivative(deviation),
+            );
+        }
     }
-    Ok(Tridiagonal { diag, off })
+    let mut off = Vec::with_capacity(if with_hessian { m - 1 } else { 0 });
+    for i in 0..m - 1 {
+        let dt = problem.dt()[i];
+        let u = (phi[i + 1] - phi[i]) / dt - problem.expected_slope();
+        terms
+            .slope
+            .push(lambda * problem.slope_penalty().derivative(u));
+        if with_hessian {
+            let c = lambda / dt * problem.slope_penalty().second_derivative(u);
+            diag[i] += c;
+            diag[i + 1] += c;
+            off.push(-c);
+        }
+    }
+    (terms, Tridiagonal { diag, off })
 }
 
 /// The mixed second derivatives `∂²f/∂φ∂z` for `z = X, Y, λ, λ_cum`.
 pub fn mixed_derivatives(problem: &Problem, phi: &[f64]) -> Result<MixedDerivatives> {
     check_phi(problem, phi)?;
+    mixed_derivatives_on(problem, phi, &right_segments(problem, phi))
+}
+
+/// The mixed second derivatives with knot `i` on y's segment `segments[i]`.
+pub fn mixed_derivatives_on(
+    problem: &Problem,
+    phi: &[f64],
+    segments: &[usize],
+) -> Result<MixedDerivatives> {
+    check_phi(problem, phi)?;
+    check_segments(problem, segments)?;
     let (x, y) = (problem.x(), problem.y());
     let d = x.dim();
     let m = phi.len();
@@ -329,7 +444,7 @@ pub fn mixed_derivatives(problem: &Problem, phi: &[f64]) -> Result<MixedDerivati
     let mut wrt_lambda_cum = Vec::with_capacity(m);
     for (i, &phi_i) in phi.iter().enumerate() {
         let w = problem.weights()[i];
-        local.evaluate(problem, i, phi_i);
+        local.evaluate(problem, i, phi_i, segments[i]);
         let (j, h, alpha) = (local.j, local.h, local.alpha);
         local.hessian_times_dy(problem);
         let (grad_l, hdy) = (&local.grad_l, &local.hess_dy);

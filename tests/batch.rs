@@ -1,7 +1,7 @@
 //! The batch API: pairs of different lengths solved in parallel give exactly the results of
 //! solving each alone, and a bad pair fails alone.
 
-use decdtw::{solve, solve_batch, DpOptions, Error, Problem, Signal};
+use decdtw::{solve, solve_batch, Error, Problem, Signal, SolveOptions};
 
 fn pair(seed: u64, nx: usize, ny: usize) -> Problem {
     let mut s = seed;
@@ -25,7 +25,7 @@ fn batch_equals_one_by_one_for_different_lengths() {
     let problems: Vec<Problem> = (0..12)
         .map(|i| pair(i, 10 + 7 * i as usize, 30 + 3 * i as usize))
         .collect();
-    let options = DpOptions::default();
+    let options = SolveOptions::default();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(2)
         .build()
@@ -44,23 +44,23 @@ fn batch_equals_one_by_one_for_different_lengths() {
 #[test]
 fn a_bad_pair_fails_alone() {
     let problems = vec![pair(1, 20, 20), pair(2, 15, 25)];
-    let too_small = DpOptions {
+    let too_small = SolveOptions {
         max_memory_bytes: 20 * 21 * 4 - 1,
-        ..DpOptions::default()
+        ..SolveOptions::default()
     };
     let results = solve_batch(&problems, &too_small);
     // 20 knots × max(50, 21) levels × 4 bytes exceeds the limit; so does 15 × 50 × 4.
     assert!(matches!(results[0], Err(Error::TooLarge { .. })));
-    let options = DpOptions {
+    let options = SolveOptions {
         levels: Some(1),
-        ..DpOptions::default()
+        ..SolveOptions::default()
     };
     assert!(solve_batch(&problems, &options)
         .iter()
         .all(|r| matches!(r, Err(Error::InvalidParameter { .. }))));
-    let options = DpOptions {
+    let options = SolveOptions {
         eta: 1.5,
-        ..DpOptions::default()
+        ..SolveOptions::default()
     };
     assert!(matches!(
         solve(&problems[0], &options),

@@ -2,7 +2,7 @@
 //! float64, 1-D, 2-D and batched 3-D) and csv input gives the library's answer, bad input
 //! fails with a message and never a panic, and `demo` writes its files.
 
-use decdtw::{objective, solve, DpOptions, Endpoints, Kernel, Problem, Signal};
+use decdtw::{objective, solve, Endpoints, Kernel, Problem, Signal, SolveOptions};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -139,7 +139,7 @@ fn close(a: f64, b: f64) -> bool {
 
 /// One entry of `results` agrees with the library on `problem`: same length, the same
 /// objective as the library's own solve, and that objective is `f` at the returned `φ`.
-fn check_result(entry: &Value, problem: &Problem, options: &DpOptions) {
+fn check_result(entry: &Value, problem: &Problem, options: &SolveOptions) {
     let phi = floats(&entry["phi"]);
     assert_eq!(phi.len(), problem.num_knots());
     assert_eq!(floats(&entry["knots"]).len(), problem.num_knots());
@@ -185,7 +185,7 @@ fn align_npy_2d_float64_matches_library() {
     )
     .build()
     .unwrap();
-    check_result(&results[0], &problem, &DpOptions::default());
+    check_result(&results[0], &problem, &SolveOptions::default());
     check_pinned(&results[0], 0.0, 1.0);
     assert!(json["total_time_seconds"].as_f64().unwrap() >= 0.0);
     assert_eq!(json["options"]["lambda"].as_f64(), Some(0.1));
@@ -223,9 +223,9 @@ fn align_npy_1d_float32_with_time_files() {
     .lambda(0.3)
     .build()
     .unwrap();
-    let options = DpOptions {
+    let options = SolveOptions {
         levels: Some(40),
-        ..DpOptions::default()
+        ..SolveOptions::default()
     };
     check_result(&json["results"][0], &problem, &options);
     check_pinned(&json["results"][0], ty[0], ty[25]);
@@ -244,9 +244,9 @@ fn align_batch_3d_in_parallel() {
     let json = align_ok(&dir, &x_path, &y_path, &extra);
     let results = json["results"].as_array().unwrap();
     assert_eq!(results.len(), b as usize);
-    let options = DpOptions {
+    let options = SolveOptions {
         kernel: Kernel::Windowed,
-        ..DpOptions::default()
+        ..SolveOptions::default()
     };
     for (i, entry) in results.iter().enumerate() {
         let xs = stored(&x[i * nx * d..(i + 1) * nx * d], Dtype::F32);
@@ -300,7 +300,7 @@ fn align_csv_subsequence_huber_with_svg_plot() {
     .slope_max(2.0)
     .build()
     .unwrap();
-    check_result(&json["results"][0], &problem, &DpOptions::default());
+    check_result(&json["results"][0], &problem, &SolveOptions::default());
     let phi = floats(&json["results"][0]["phi"]);
     assert!(phi.iter().all(|&p| (0.0..=1.0).contains(&p)));
     let svg = std::fs::read_to_string(&plot).unwrap();

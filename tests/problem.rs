@@ -302,7 +302,7 @@ fn dp_solves_a_hand_computed_case() {
         .build()
         .unwrap();
     for kernel in decdtw::Kernel::ALL {
-        let opts = decdtw::DpOptions {
+        let opts = decdtw::SolveOptions {
             levels: Some(3),
             refinements: 0,
             kernel,

@@ -8,7 +8,7 @@ use super::settings::SolveArgs;
 use super::Failure;
 use clap::Args;
 use decdtw::signal::uniform_times;
-use decdtw::{solve, DpOptions, Problem, Signal};
+use decdtw::{solve, Problem, Signal, SolveOptions};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -120,11 +120,11 @@ fn read_problems(args: &AlignArgs) -> Result<Vec<Result<Problem, String>>, Strin
 }
 
 /// Solves one pair, or passes on why its problem could not be built.
-fn solve_pair(problem: &Result<Problem, String>, options: &DpOptions) -> PairResult {
+fn solve_pair(problem: &Result<Problem, String>, options: &SolveOptions) -> PairResult {
     let failed = |error: String| PairResult::Failed { error };
     match problem {
         Ok(problem) => match solve(problem, options) {
-            Ok(solution) => PairResult::Solved(Solved::new(problem, solution)),
+            Ok(solution) => PairResult::Solved(Box::new(Solved::new(problem, solution))),
             Err(e) => failed(e.to_string()),
         },
         Err(error) => failed(error.clone()),

@@ -98,7 +98,7 @@ pub fn run(args: &DemoArgs) -> Result<(), Failure> {
     plot::draw(&plot_path, &figure).map_err(Failure::Runtime)?;
 
     let total_time_seconds = solved.time_seconds;
-    let results = [PairResult::Solved(solved)];
+    let results = [PairResult::Solved(Box::new(solved))];
     let report = Report {
         results: &results,
         total_time_seconds,

@@ -1,6 +1,7 @@
 //! The JSON result file written by `align` and `demo`.
 
-use decdtw::{DpSolution, Problem};
+use decdtw::polish::KktCertificate;
+use decdtw::{Problem, Solution};
 use serde::Serialize;
 use std::io::Write;
 use std::path::Path;
@@ -9,7 +10,7 @@ use std::path::Path;
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum PairResult {
-    Solved(Solved),
+    Solved(Box<Solved>),
     Failed { error: String },
 }
 
@@ -20,22 +21,37 @@ pub struct Solved {
     pub phi: Vec<f64>,
     /// The knots `t_i` (times on x's axis).
     pub knots: Vec<f64>,
-    /// `f(φ)`, computed in float64.
+    /// `f(φ)`, computed in float64 (after the polish, when asked for).
     pub objective: f64,
+    /// `f` at the DP's warp (only with `--polish`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dp_objective: Option<f64>,
+    /// The polish's KKT certificate (only with `--polish`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kkt: Option<KktCertificate>,
     /// `f` of each pass's own optimum.
     pub pass_objectives: Vec<f64>,
     /// Grid values per knot `M`.
     pub levels: usize,
     /// Wall time of the forward pass.
     pub time_seconds: f64,
+    /// Wall time of the polish (only with `--polish`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub polish_time_seconds: Option<f64>,
 }
 
 impl Solved {
-    pub fn new(problem: &Problem, solution: DpSolution) -> Self {
+    pub fn new(problem: &Problem, solution: Solution) -> Self {
         Self {
             phi: solution.phi,
             knots: problem.knots().to_vec(),
             objective: solution.objective,
+            dp_objective: solution.polish.as_ref().map(|_| solution.dp_objective),
+            polish_time_seconds: solution
+                .polish
+                .as_ref()
+                .map(|_| solution.polish_elapsed.as_secs_f64()),
+            kkt: solution.polish.map(|p| p.certificate),
             pass_objectives: solution.pass_objectives,
             levels: solution.levels,
             time_seconds: solution.elapsed.as_secs_f64(),

@@ -1,8 +1,8 @@
 //! The solver settings shared by `align` and `demo`: command-line options, turned into a
-//! [`Problem`] and [`DpOptions`].
+//! [`Problem`] and [`SolveOptions`].
 
 use clap::Args;
-use decdtw::{DpOptions, Endpoints, FeaturePenalty, Kernel, Problem, Signal};
+use decdtw::{Endpoints, FeaturePenalty, Kernel, PolishOptions, Problem, Signal, SolveOptions};
 use serde::{Serialize, Serializer};
 
 /// Options of the GDTW problem and of the forward pass (library defaults unless given).
@@ -42,6 +42,12 @@ pub struct SolveArgs {
     /// Use the Huber feature penalty with threshold DELTA instead of ‖·‖².
     #[arg(long, value_name = "DELTA", allow_negative_numbers = true, value_parser = positive)]
     pub huber: Option<f64>,
+    /// Polish the DP answer to an exact KKT point of the NLP (adds `dp_objective` and `kkt`).
+    #[arg(long)]
+    pub polish: bool,
+    /// Log the polish's iterations to standard error.
+    #[arg(long, requires = "polish")]
+    pub polish_log: bool,
 }
 
 impl SolveArgs {
@@ -69,13 +75,17 @@ impl SolveArgs {
     }
 
     /// The forward pass's settings.
-    pub fn dp_options(&self) -> DpOptions {
-        DpOptions {
+    pub fn dp_options(&self) -> SolveOptions {
+        SolveOptions {
             levels: self.levels,
             refinements: self.refinements,
             eta: self.eta,
             kernel: self.kernel,
-            ..DpOptions::default()
+            polish: self.polish.then(|| PolishOptions {
+                log: self.polish_log,
+                ..PolishOptions::default()
+            }),
+            ..SolveOptions::default()
         }
     }
 }

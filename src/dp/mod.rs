@@ -16,15 +16,16 @@ pub use kernel::Kernel;
 
 use crate::error::{Error, Result};
 use crate::objective::objective;
+use crate::polish::{polish, PolishOptions, Polished};
 use crate::problem::Problem;
 use kernel::{solve_stage, Stage, UNREACHABLE};
 use node_costs::{fill_node_costs, NodeScratch};
 use rayon::prelude::*;
 use std::time::{Duration, Instant};
 
-/// Settings of the forward pass.
+/// Settings of the solve: the forward pass and, optionally, the polish.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DpOptions {
+pub struct SolveOptions {
     /// Grid values per knot `M` (default `max(50, Ny + 1)`).
     pub levels: Option<usize>,
     /// Refinement passes after the first (default 3).
@@ -35,9 +36,11 @@ pub struct DpOptions {
     pub kernel: Kernel,
     /// Largest memory the back-pointers may take, in bytes (default 4 GiB).
     pub max_memory_bytes: u64,
+    /// Polish the DP answer to a KKT point of the NLP (default: no, return the DP answer).
+    pub polish: Option<PolishOptions>,
 }
 
-impl Default for DpOptions {
+impl Default for SolveOptions {
     fn default() -> Self {
         Self {
             levels: None,
@@ -45,11 +48,12 @@ impl Default for DpOptions {
             eta: 0.125,
             kernel: Kernel::default(),
             max_memory_bytes: 4 << 30,
+            polish: None,
         }
     }
 }
 
-impl DpOptions {
+impl SolveOptions {
     /// `M` for `problem`: the given value, or `max(50, Ny + 1)`.
     pub fn levels_for(&self, problem: &Problem) -> usize {
         self.levels.unwrap_or_else(|| 50.max(problem.y().len() + 1))
@@ -95,19 +99,25 @@ pub struct GridPath {
     pub cost: f64,
 }
 
-/// Result of the forward pass.
+/// Result of a solve.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DpSolution {
-    /// The warp at the knots.
+pub struct Solution {
+    /// The warp at the knots (polished when the polish was asked for).
     pub phi: Vec<f64>,
     /// `f(φ)`, recomputed in float64.
     pub objective: f64,
+    /// `f` at the DP's warp (equal to `objective` without the polish).
+    pub dp_objective: f64,
+    /// The polish's working set, multipliers and KKT certificate, when asked for.
+    pub polish: Option<Polished>,
     /// `f` of each pass's own optimum (the first pass, then each refinement).
     pub pass_objectives: Vec<f64>,
     /// `M` used.
     pub levels: usize,
-    /// Wall time of the whole forward pass.
+    /// Wall time of the forward pass.
     pub elapsed: Duration,
+    /// Wall time of the polish (zero without it).
+    pub polish_elapsed: Duration,
 }
 
 /// Exact optimum of the DP over the given grids, one [`Layer`] per knot.
@@ -205,8 +215,9 @@ pub fn refined_layers(problem: &Problem, phi: &[f64], levels: usize, fraction: f
 }
 
 /// The forward pass: a DP over uniform grids, then `refinements` DPs on narrower grids around
-/// the best warp so far. Returns the best warp found.
-pub fn solve(problem: &Problem, options: &DpOptions) -> Result<DpSolution> {
+/// the best warp so far; then, if asked for, the polish (see [`crate::polish`]). Returns the
+/// best warp found.
+pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution> {
     let start = Instant::now();
     options.validate(problem)?;
     let levels = options.levels_for(problem);
@@ -226,17 +237,34 @@ pub fn solve(problem: &Problem, options: &DpOptions) -> Result<DpSolution> {
             best_phi = path.phi;
         }
     }
-    Ok(DpSolution {
-        phi: best_phi,
-        objective: best_objective,
+    let elapsed = start.elapsed();
+    let polish_start = Instant::now();
+    let polished = match &options.polish {
+        Some(polish_options) => Some(polish(problem, &best_phi, polish_options)?),
+        None => None,
+    };
+    let (phi, objective) = match &polished {
+        Some(p) => (p.phi.clone(), p.objective),
+        None => (best_phi, best_objective),
+    };
+    Ok(Solution {
+        phi,
+        objective,
+        dp_objective: best_objective,
+        polish: polished,
         pass_objectives,
         levels,
-        elapsed: start.elapsed(),
+        elapsed,
+        polish_elapsed: if options.polish.is_some() {
+            polish_start.elapsed()
+        } else {
+            Duration::ZERO
+        },
     })
 }
 
 /// [`solve`] for many problems (of any lengths) in parallel on the current rayon pool; run it
 /// inside `ThreadPool::install` to choose the number of threads.
-pub fn solve_batch(problems: &[Problem], options: &DpOptions) -> Vec<Result<DpSolution>> {
+pub fn solve_batch(problems: &[Problem], options: &SolveOptions) -> Vec<Result<Solution>> {
     problems.par_iter().map(|p| solve(p, options)).collect()
 }

@@ -1,6 +1,6 @@
 //! Every DP kernel against the plain `O(M²)` one.
 
-use decdtw::{solve, DpOptions, Kernel, Problem};
+use decdtw::{solve, Kernel, Problem, SolveOptions};
 
 /// One kernel's forward-pass objective next to the plain kernel's.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,9 +24,9 @@ impl KernelAgreement {
 }
 
 /// Runs the forward pass with every kernel under otherwise equal `options`.
-pub fn compare_kernels(problem: &Problem, options: &DpOptions) -> Vec<KernelAgreement> {
+pub fn compare_kernels(problem: &Problem, options: &SolveOptions) -> Vec<KernelAgreement> {
     let run = |kernel| {
-        let options = DpOptions {
+        let options = SolveOptions {
             kernel,
             ..options.clone()
         };

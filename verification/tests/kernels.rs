@@ -1,7 +1,7 @@
 //! Every fast DP kernel returns the plain kernel's optimum (objective to 1e-12 relative) on
 //! random problems with unreachable grid values, narrow bands and finite slope limits.
 
-use decdtw::DpOptions;
+use decdtw::SolveOptions;
 use decdtw_verification::kernels::compare_kernels;
 use decdtw_verification::random::{random_problem, Config, Rng};
 
@@ -21,11 +21,11 @@ fn kernels_agree_with_plain_kernel() {
         if problem.slope_max().iter().any(|s| s.is_finite()) {
             limited += 1;
         }
-        let options = DpOptions {
+        let options = SolveOptions {
             levels: Some(rng.int(3, 60)),
             refinements: rng.int(0, 3),
             eta: rng.range(0.05, 0.5),
-            ..DpOptions::default()
+            ..SolveOptions::default()
         };
         for agreement in compare_kernels(problem, &options) {
             assert!(
@@ -56,9 +56,9 @@ fn kernels_agree_on_narrow_bands_and_tight_slopes() {
             .slope_max(rng.range(1.1, 2.0))
             .build();
         let Ok(problem) = problem else { continue };
-        let options = DpOptions {
+        let options = SolveOptions {
             levels: Some(rng.int(5, 80)),
-            ..DpOptions::default()
+            ..SolveOptions::default()
         };
         for agreement in compare_kernels(&problem, &options) {
             assert!(

@@ -1,6 +1,6 @@
 //! SPEC §5.6: property tests (quickcheck) of the forward pass.
 
-use decdtw::{solve, DpOptions, Endpoints, Problem, Signal};
+use decdtw::{solve, Endpoints, Problem, Signal, SolveOptions};
 use decdtw_verification::random::{random_problem, random_times, random_walk, Config, Rng};
 use quickcheck::{quickcheck, Arbitrary, Gen, TestResult};
 
@@ -52,12 +52,12 @@ fn squared_problem(seed: u64, shift: (f64, f64), scale: f64) -> decdtw::Result<P
     b.build()
 }
 
-fn options(seed: u64) -> DpOptions {
+fn options(seed: u64) -> SolveOptions {
     let mut rng = Rng::new(seed ^ 0xABCD);
-    DpOptions {
+    SolveOptions {
         levels: Some(rng.int(5, 40)),
         refinements: rng.int(0, 4),
-        ..DpOptions::default()
+        ..SolveOptions::default()
     }
 }
 
@@ -65,7 +65,7 @@ fn options(seed: u64) -> DpOptions {
 fn refinement_never_increases_the_objective() {
     fn prop(seed: u64) -> TestResult {
         let case = random_problem(seed, &Config::default());
-        let opts = DpOptions {
+        let opts = SolveOptions {
             refinements: 5,
             ..options(seed)
         };
@@ -182,10 +182,10 @@ fn identical_signals_give_the_identity_warp_and_zero_objective() {
             .build()
             .unwrap();
         // With M = n the first grid is exactly y's sample times.
-        let opts = DpOptions {
+        let opts = SolveOptions {
             levels: Some(n),
             refinements: rng.int(0, 3),
-            ..DpOptions::default()
+            ..SolveOptions::default()
         };
         let sol = solve(&problem, &opts).unwrap();
         sol.phi == x.times() && sol.objective == 0.0
@@ -250,9 +250,9 @@ fn malformed_input_returns_errors_never_panics() {
                 b = b.endpoints(Endpoints::Subsequence);
             }
             let problem = b.build()?;
-            let opts = DpOptions {
+            let opts = SolveOptions {
                 levels: Some(raw.levels),
-                ..DpOptions::default()
+                ..SolveOptions::default()
             };
             solve(&problem, &opts).map(|s| s.objective)
         });

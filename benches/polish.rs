@@ -1,0 +1,62 @@
+//! Cost of the NLP polish next to the DP forward solve it starts from (issue: polish).
+//!
+//! Single-threaded, M = n + 1, 3 refinements, η = 0.125, λ = 0.1, d = 16, random-walk pairs;
+//! medians of repeated runs, DP and polish alternating. Also reports the objective gained
+//! and the polish's iterations and KKT residuals.
+//!
+//! `cargo bench --bench polish` (env: `DECDTW_BENCH_SIZES=128,256,...`, `DECDTW_BENCH_REPEATS=7`).
+
+mod common;
+
+use common::{env_list, median, random_pair};
+use decdtw::{polish, solve, PolishOptions, SolveOptions};
+use std::time::Instant;
+
+fn main() {
+    let sizes = env_list("DECDTW_BENCH_SIZES", &[128, 256, 512, 1024]);
+    let repeats = env_list("DECDTW_BENCH_REPEATS", &[7])[0].max(1);
+    let d = 16;
+    println!("DP forward solve vs polish, 1 thread, d = {d}, M = n + 1, 3 refinements, eta = 0.125, lambda = 0.1");
+    println!("median of {repeats} runs\n");
+    println!(
+        "{:>6} {:>10} {:>11} {:>8} {:>14} {:>6} {:>10} {:>10}",
+        "n", "DP ms", "polish ms", "ratio", "f gain (rel)", "iters", "stationar.", "min mult."
+    );
+    let mut seed = 7u64;
+    for &n in &sizes {
+        let problem = random_pair(&mut seed, n, d);
+        let options = SolveOptions {
+            levels: Some(n + 1),
+            ..SolveOptions::default()
+        };
+        let (mut dp_times, mut polish_times) = (Vec::new(), Vec::new());
+        let mut last = None;
+        for _ in 0..repeats {
+            let start = Instant::now();
+            let dp = solve(&problem, &options).unwrap();
+            dp_times.push(start.elapsed());
+            let start = Instant::now();
+            let polished = polish(&problem, &dp.phi, &PolishOptions::default()).unwrap();
+            polish_times.push(start.elapsed());
+            last = Some((dp, polished));
+        }
+        let (dp, polished) = last.unwrap();
+        let c = &polished.certificate;
+        assert!(c.holds(1e-9), "polish at n = {n} is not a KKT point: {c:?}");
+        let (dp_ms, polish_ms) = (
+            median(dp_times).as_secs_f64() * 1e3,
+            median(polish_times).as_secs_f64() * 1e3,
+        );
+        println!(
+            "{:>6} {:>10.2} {:>11.3} {:>8.3} {:>14.2e} {:>6} {:>10.1e} {:>10.1e}",
+            n,
+            dp_ms,
+            polish_ms,
+            polish_ms / dp_ms,
+            (dp.objective - polished.objective) / dp.objective,
+            c.iterations,
+            c.stationarity,
+            c.min_multiplier.unwrap_or(f64::NAN)
+        );
+    }
+}

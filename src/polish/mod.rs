@@ -1,0 +1,121 @@
+//! Polishing the DP answer to an exact local optimum of the NLP (SPEC §3), with a KKT
+//! certificate.
+//!
+//! The NLP: minimise `f(φ)` subject to `b_min ≤ φ ≤ b_max` and `s_min ≤ σ ≤ s_max`, all
+//! linear. [`ActiveSetSolver`] is a primal active-set method written as an [`argmin`]
+//! solver, so argmin's executor, observers ([`ProgressLog`]) and checkpointing work with it;
+//! [`polish`] runs it with the usual settings. Every iteration costs `O(m)` because the
+//! Hessian is tridiagonal and the working set only holds knots in place or ties neighbours.
+//!
+//! With piecewise-linear y, `f` restricted to one segment of y per knot is (for squared
+//! penalties) a convex quadratic; the sample times of y act as extra constraints ("kinks"),
+//! and a knot leaves its segment only when the one-sided derivative in that direction lowers
+//! `f`. A knot whose one-sided derivatives both point back at a sample time stays there: it
+//! is reported as held at a kink, like an active bound.
+
+mod certificate;
+mod model;
+mod multipliers;
+mod observer;
+mod solver;
+mod working_set;
+
+pub use certificate::{ActiveSummary, KktCertificate};
+pub use multipliers::{Constraint, Multiplier};
+pub use observer::ProgressLog;
+pub use solver::{ActiveSetSolver, Nlp, PolishState};
+pub use working_set::{Hold, SlopeLimit, WorkingSet};
+
+use crate::objective::objective;
+use crate::problem::Problem;
+use crate::{Error, Result};
+use argmin::core::observers::ObserverMode;
+use argmin::core::{Executor, State, TerminationReason};
+
+/// Settings of the polish.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolishOptions {
+    /// Relative tolerance of the stationarity and multiplier tests (default `1e-12`).
+    pub tolerance: f64,
+    /// Iteration limit (default `20 m + 100`).
+    pub max_iterations: Option<u64>,
+    /// Log every iteration to standard error.
+    pub log: bool,
+}
+
+impl Default for PolishOptions {
+    fn default() -> Self {
+        Self {
+            tolerance: 1e-12,
+            max_iterations: None,
+            log: false,
+        }
+    }
+}
+
+/// A polished solution.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Polished {
+    /// The warp at the knots.
+    pub phi: Vec<f64>,
+    /// `f(φ)`.
+    pub objective: f64,
+    /// The final working set: the active constraints and the segment of y of every knot.
+    pub working_set: WorkingSet,
+    /// The multipliers (release rates) of the active constraints.
+    pub multipliers: Vec<Multiplier>,
+    /// The KKT certificate.
+    pub certificate: KktCertificate,
+}
+
+/// Polishes the feasible warp `start` (typically the DP's) to a KKT point of the NLP. The
+/// objective never rises above `f(start)`. Check `certificate.converged`: `false` means the
+/// iteration limit was reached, and the certificate says how far from KKT the result is.
+pub fn polish(problem: &Problem, start: &[f64], options: &PolishOptions) -> Result<Polished> {
+    let solver = ActiveSetSolver::new(problem, start, options.tolerance)?;
+    let max_iterations = options
+        .max_iterations
+        .unwrap_or(20 * problem.num_knots() as u64 + 100);
+    let mut executor = Executor::new(Nlp { problem }, solver)
+        .configure(|state| state.param(start.to_vec()).max_iters(max_iterations));
+    if options.log {
+        executor = executor.add_observer(ProgressLog::stderr(), ObserverMode::Always);
+    }
+    let result = executor.run().map_err(|e| Error::Polish {
+        reason: e.to_string(),
+    })?;
+    finish(problem, &result.solver, &result.state)
+}
+
+/// The [`Polished`] solution from a finished run of [`ActiveSetSolver`] (for callers that run
+/// argmin's executor themselves, e.g. with checkpointing).
+pub fn finish(
+    problem: &Problem,
+    solver: &ActiveSetSolver,
+    state: &PolishState,
+) -> Result<Polished> {
+    if !solver.belongs_to(problem) {
+        return Err(Error::Polish {
+            reason: "the solver state was made for another problem".into(),
+        });
+    }
+    let phi = state.get_param().cloned().ok_or(Error::Polish {
+        reason: "the run has no final point".into(),
+    })?;
+    let converged = solver.converged
+        && state.get_termination_reason() == Some(&TerminationReason::SolverConverged);
+    let (certificate, multipliers) = certificate::certify(
+        problem,
+        &solver.working_set,
+        &phi,
+        state.get_iter(),
+        converged,
+    )?;
+    Ok(Polished {
+        objective: objective(problem, &phi)?,
+        phi,
+        working_set: solver.working_set.clone(),
+        multipliers,
+        certificate,
+    })
+}

@@ -1,0 +1,464 @@
+//! The active-set method as an [`argmin`] solver.
+//!
+//! One iteration either
+//! - takes a Newton step on the runs the working set leaves free: the Hessian reduced onto
+//!   them (a run's row is the sum of its knots' rows) is tridiagonal, so the step costs
+//!   `O(m)`; the step length is the minimiser of the model along it, cut short by the first
+//!   constraint it would cross (a bound, a slope limit, or the end of a knot's segment of y),
+//!   which then joins the working set; or
+//! - at a minimiser on the working set, releases the constraint with the most negative
+//!   release rate (see [`super::multipliers`]), moving knots that sit at a kink of y onto the
+//!   segment in the direction of motion; or
+//! - finds no negative rate: a KKT point, and the solver stops.
+//!
+//! With squared penalties and piecewise-linear y every piece is a convex quadratic, the step
+//! lands exactly on the minimiser of the model, and the method ends in finitely many
+//! iterations at an exact KKT point. Other (convex) penalties take the same steps with a line
+//! search for the zero of the directional derivative.
+
+use super::model::PieceModel;
+use super::multipliers::{releases, Release};
+use super::working_set::{tie_step, Hold, SlopeLimit, WorkingSet};
+use crate::objective::{objective, Tridiagonal};
+use crate::penalty::{FeaturePenalty, WarpPenalty};
+use crate::problem::Problem;
+use crate::{Error, Result};
+use argmin::core::{
+    CostFunction, IterState, Problem as ArgminProblem, Solver, TerminationReason,
+    TerminationStatus, KV,
+};
+use serde::{Deserialize, Serialize};
+use std::hash::{Hash, Hasher};
+
+/// The NLP of SPEC §3 as an argmin problem: its cost is `f`.
+#[derive(Debug, Clone, Copy)]
+pub struct Nlp<'a> {
+    pub problem: &'a Problem,
+}
+
+impl CostFunction for Nlp<'_> {
+    type Param = Vec<f64>;
+    type Output = f64;
+
+    fn cost(&self, phi: &Vec<f64>) -> std::result::Result<f64, argmin::core::Error> {
+        Ok(objective(self.problem, phi)?)
+    }
+}
+
+/// argmin's state for the polish: `φ` and `f(φ)`.
+pub type PolishState = IterState<Vec<f64>, (), (), (), (), f64>;
+
+/// The active-set solver (see the module documentation).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActiveSetSolver {
+    /// The current working set.
+    pub working_set: WorkingSet,
+    /// Relative tolerance of the stationarity and release tests.
+    pub tolerance: f64,
+    /// Set once a KKT point is reached.
+    pub converged: bool,
+    /// Set when a step could not lower `f` any more (rounding): the point is then treated
+    /// as a minimiser on the working set.
+    stalled: bool,
+    quadratic: bool,
+    fingerprint: u64,
+    /// Whether the fingerprint was checked against the problem since this value was made
+    /// (not saved: a solver restored from a checkpoint checks again).
+    #[serde(skip)]
+    checked: bool,
+}
+
+/// What one iteration did (also reported to observers).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Action {
+    Step { length: f64, blocked: bool },
+    Release,
+    Converged,
+}
+
+impl ActiveSetSolver {
+    /// A solver started at the feasible point `phi` (see [`Problem::constraint_violation`]).
+    pub fn new(problem: &Problem, phi: &[f64], tolerance: f64) -> Result<Self> {
+        if !(tolerance > 0.0 && tolerance < 1.0) {
+            return Err(Error::InvalidParameter {
+                what: "polish tolerance".into(),
+                reason: format!("must lie in (0, 1), got {tolerance}"),
+            });
+        }
+        objective(problem, phi)?; // checks the length and finiteness of φ
+        let violation = problem.constraint_violation(phi);
+        if violation > 10.0 * problem.tolerance() {
+            return Err(Error::InvalidParameter {
+                what: "polish start".into(),
+                reason: format!("φ violates the constraints by {violation:e}"),
+            });
+        }
+        let quadratic = problem.feature_penalty() == FeaturePenalty::SquaredEuclidean
+            && problem.slope_penalty() == WarpPenalty::Squared
+            && (problem.lambda_cum() == 0.0
+                || problem.cumulative_penalty() == WarpPenalty::Squared);
+        Ok(Self {
+            working_set: WorkingSet::at_start(problem, phi),
+            tolerance,
+            converged: false,
+            stalled: false,
+            quadratic,
+            fingerprint: fingerprint(problem),
+            checked: true,
+        })
+    }
+
+    /// Whether this solver belongs to `problem` (a checkpoint of another problem does not).
+    pub fn belongs_to(&self, problem: &Problem) -> bool {
+        self.fingerprint == fingerprint(problem)
+    }
+
+    fn iterate(&mut self, problem: &Problem, phi: &mut Vec<f64>) -> Result<Action> {
+        let set = &self.working_set;
+        let model = PieceModel::evaluate(problem, phi, &set.segments);
+        let runs = set.runs();
+        let free: Vec<_> = runs.iter().filter(|r| r.hold.is_none()).copied().collect();
+        let stationary = free.iter().all(|r| {
+            let (residual, scale) = model.run_residual(r.knots());
+            residual.abs() <= self.tolerance * scale
+        });
+        if !stationary && !self.stalled {
+            return self.step(problem, phi, &model, &free);
+        }
+        let candidates = releases(set, &model, phi, problem.y().times());
+        let worst = candidates
+            .into_iter()
+            .filter(|r| r.rate < -self.tolerance * r.scale)
+            .min_by(|a, b| (a.rate / a.scale).total_cmp(&(b.rate / b.scale)));
+        match worst {
+            Some(release) => {
+                self.release(problem, phi, &release);
+                Ok(Action::Release)
+            }
+            None => {
+                self.converged = true;
+                Ok(Action::Converged)
+            }
+        }
+    }
+
+    fn step(
+        &mut self,
+        problem: &Problem,
+        phi: &mut Vec<f64>,
+        model: &PieceModel,
+        free: &[super::working_set::Run],
+    ) -> Result<Action> {
+        let p = newton_direction(free, model, phi.len());
+        let slope: f64 = p.iter().zip(&model.gradient).map(|(a, b)| a * b).sum();
+        if slope >= 0.0 {
+            // Not a descent direction: the gradient is zero to rounding.
+            self.stalled = true;
+            return Ok(Action::Step {
+                length: 0.0,
+                blocked: false,
+            });
+        }
+        let curvature = quadratic_form(&model.hessian, &p);
+        let model_length = if curvature > 0.0 {
+            -slope / curvature
+        } else {
+            f64::INFINITY
+        };
+        let (block_length, block) = ratio_test(problem, &self.working_set, phi, &p);
+        let mut length = model_length.min(block_length);
+        if !length.is_finite() {
+            return Err(Error::Polish {
+                reason: "the model is unbounded along a free direction".into(),
+            });
+        }
+        let mut blocked = block.is_some() && block_length <= model_length;
+        if !self.quadratic {
+            // f is convex along p within the pieces, so its directional derivative rises
+            // with the step: bisect for its zero (derivatives, unlike values of f, stay
+            // accurate near the minimum).
+            let segments = &self.working_set.segments;
+            let directional = |length: f64| -> Result<f64> {
+                let trial: Vec<f64> = phi.iter().zip(&p).map(|(a, b)| a + length * b).collect();
+                let g = crate::objective::gradient_on(problem, &trial, segments)?;
+                Ok(g.iter().zip(&p).map(|(a, b)| a * b).sum())
+            };
+            if directional(length)? > 0.0 {
+                let (mut lo, mut hi) = (0.0, length);
+                while hi - lo > 1e-15 * hi {
+                    let mid = 0.5 * (lo + hi);
+                    if directional(mid)? <= 0.0 {
+                        lo = mid;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                length = lo;
+                blocked = false;
+            }
+        }
+        let before = phi.clone();
+        for (x, d) in phi.iter_mut().zip(&p) {
+            *x += length * d;
+        }
+        if blocked {
+            let (knot_or_interval, what) = block.expect("blocking constraint");
+            match what {
+                Blocker::Hold(hold) => self.working_set.holds[knot_or_interval] = Some(hold),
+                Blocker::Tie(limit) => self.working_set.ties[knot_or_interval] = Some(limit),
+            }
+        }
+        self.working_set.snap(problem, phi);
+        // A step that moves nothing and adds no constraint: no decrease is left to rounding.
+        self.stalled = !blocked && *phi == before;
+        Ok(Action::Step { length, blocked })
+    }
+
+    fn release(&mut self, problem: &Problem, phi: &mut [f64], release: &Release) {
+        use super::multipliers::Constraint as C;
+        self.stalled = false;
+        let set = &mut self.working_set;
+        match release.constraint {
+            Some(C::Lower { knot } | C::Upper { knot } | C::Kink { knot, .. }) => {
+                set.holds[knot] = None
+            }
+            Some(C::SlopeMin { interval } | C::SlopeMax { interval }) => set.ties[interval] = None,
+            Some(C::Fixed { .. }) | None => {}
+        }
+        let times = problem.y().times();
+        for k in release.knots.clone() {
+            if let Some(j) = super::working_set::kink_at(times, phi[k]) {
+                set.segments[k] = if release.up { j } else { j - 1 };
+            }
+        }
+        set.snap(problem, phi);
+    }
+}
+
+impl Solver<Nlp<'_>, PolishState> for ActiveSetSolver {
+    fn name(&self) -> &str {
+        "decdtw active set"
+    }
+
+    fn init(
+        &mut self,
+        problem: &mut ArgminProblem<Nlp<'_>>,
+        state: PolishState,
+    ) -> std::result::Result<(PolishState, Option<KV>), argmin::core::Error> {
+        let mut state = state;
+        let mut phi = state.take_param().ok_or(Error::Polish {
+            reason: "no start point given".into(),
+        })?;
+        let nlp = *problem.problem.as_ref().expect("argmin problem");
+        self.working_set.snap(nlp.problem, &mut phi);
+        let cost = problem.cost(&phi)?;
+        Ok((state.param(phi).cost(cost), None))
+    }
+
+    fn next_iter(
+        &mut self,
+        problem: &mut ArgminProblem<Nlp<'_>>,
+        state: PolishState,
+    ) -> std::result::Result<(PolishState, Option<KV>), argmin::core::Error> {
+        let mut state = state;
+        let nlp = *problem.problem.as_ref().expect("argmin problem");
+        if !self.checked {
+            if !self.belongs_to(nlp.problem) {
+                return Err(Error::Polish {
+                    reason: "this solver state (a checkpoint?) was made for another problem".into(),
+                }
+                .into());
+            }
+            self.checked = true;
+        }
+        let mut phi = state.take_param().ok_or(Error::Polish {
+            reason: "no current point".into(),
+        })?;
+        let action = self.iterate(nlp.problem, &mut phi)?;
+        let cost = problem.cost(&phi)?;
+        let held = self.working_set.holds.iter().flatten().count() as u64;
+        let tied = self.working_set.ties.iter().flatten().count() as u64;
+        let mut kv = argmin::kv!("held" => held; "tied" => tied;);
+        match action {
+            Action::Step { length, blocked } => {
+                kv.insert("step", length.into());
+                kv.insert("blocked", blocked.into());
+            }
+            Action::Release => {
+                kv.insert("release", true.into());
+            }
+            Action::Converged => {
+                kv.insert("kkt", true.into());
+            }
+        }
+        Ok((state.param(phi).cost(cost), Some(kv)))
+    }
+
+    fn terminate(&mut self, _state: &PolishState) -> TerminationStatus {
+        if self.converged {
+            TerminationStatus::Terminated(TerminationReason::SolverConverged)
+        } else {
+            TerminationStatus::NotTerminated
+        }
+    }
+}
+
+/// A constraint that stops a step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Blocker {
+    Hold(Hold),
+    Tie(SlopeLimit),
+}
+
+/// The largest step length `α ≥ 0` that keeps `φ + α p` feasible for every constraint outside
+/// the working set (bounds, slope limits, the ends of each knot's segment of y), and the
+/// constraint that attains it (bounds before slope limits before segment ends on ties).
+fn ratio_test(
+    problem: &Problem,
+    set: &WorkingSet,
+    phi: &[f64],
+    p: &[f64],
+) -> (f64, Option<(usize, Blocker)>) {
+    let mut best = (f64::INFINITY, None);
+    let mut consider = |limit: f64, at: usize, what: Blocker| {
+        let limit = limit.max(0.0);
+        if limit < best.0 {
+            best = (limit, Some((at, what)));
+        }
+    };
+    let (lower, upper) = (problem.lower_bounds(), problem.upper_bounds());
+    for (k, (&x, &d)) in phi.iter().zip(p).enumerate() {
+        if d < 0.0 && lower[k].is_finite() {
+            consider((lower[k] - x) / d, k, Blocker::Hold(Hold::Lower));
+        } else if d > 0.0 && upper[k].is_finite() {
+            consider((upper[k] - x) / d, k, Blocker::Hold(Hold::Upper));
+        }
+    }
+    for i in 0..phi.len() - 1 {
+        let change = p[i + 1] - p[i];
+        if set.ties[i].is_some() || change == 0.0 {
+            continue;
+        }
+        let delta = phi[i + 1] - phi[i];
+        let limit = if change < 0.0 {
+            SlopeLimit::Min
+        } else {
+            SlopeLimit::Max
+        };
+        let target = tie_step(problem, i, limit);
+        if target.is_finite() {
+            consider((target - delta) / change, i, Blocker::Tie(limit));
+        }
+    }
+    let times = problem.y().times();
+    let last = times.len() - 1;
+    for (k, (&x, &d)) in phi.iter().zip(p).enumerate() {
+        let j = set.segments[k];
+        if d < 0.0 && j > 0 {
+            consider((times[j] - x) / d, k, Blocker::Hold(Hold::Kink(j)));
+        } else if d > 0.0 && j + 1 < last {
+            consider((times[j + 1] - x) / d, k, Blocker::Hold(Hold::Kink(j + 1)));
+        }
+    }
+    best
+}
+
+/// The Newton direction on the free runs: `δ = −H_r⁻¹ G_r` with the Hessian and gradient
+/// summed over each run's knots (zero on held runs). The reduced Hessian is tridiagonal; a
+/// pivot that vanishes (a flat direction, e.g. `λ = 0` on a constant stretch of y) is raised
+/// to `1e-14` of the Hessian's scale, which turns the step into a long move along the flat
+/// direction that the ratio test then cuts.
+fn newton_direction(free: &[super::working_set::Run], model: &PieceModel, m: usize) -> Vec<f64> {
+    let h = &model.hessian;
+    let n = free.len();
+    let mut diag = Vec::with_capacity(n);
+    let mut rhs = Vec::with_capacity(n);
+    let mut off = Vec::with_capacity(n);
+    for (r, run) in free.iter().enumerate() {
+        let inner: f64 = (run.first..run.last).map(|k| h.off[k]).sum();
+        diag.push(run.knots().map(|k| h.diag[k]).sum::<f64>() + 2.0 * inner);
+        rhs.push(-run.knots().map(|k| model.gradient[k]).sum::<f64>());
+        let coupled = free
+            .get(r + 1)
+            .is_some_and(|next| next.first == run.last + 1);
+        off.push(if coupled { h.off[run.last] } else { 0.0 });
+    }
+    let floor = 1e-14
+        * h.diag
+            .iter()
+            .fold(0.0f64, |a, &b| a.max(b.abs()))
+            .max(f64::MIN_POSITIVE);
+    // Forward elimination (LDLᵀ of the symmetric tridiagonal), then back substitution.
+    for r in 0..n {
+        if r > 0 {
+            let factor = off[r - 1] / diag[r - 1];
+            diag[r] -= factor * off[r - 1];
+            rhs[r] -= factor * rhs[r - 1];
+        }
+        diag[r] = diag[r].max(floor);
+    }
+    let mut delta = vec![0.0; n];
+    for r in (0..n).rev() {
+        let next = if r + 1 < n {
+            off[r] * delta[r + 1]
+        } else {
+            0.0
+        };
+        delta[r] = (rhs[r] - next) / diag[r];
+    }
+    let mut p = vec![0.0; m];
+    for (run, d) in free.iter().zip(delta) {
+        for k in run.knots() {
+            p[k] = d;
+        }
+    }
+    p
+}
+
+/// `pᵀ H p` for a tridiagonal `H`.
+fn quadratic_form(h: &Tridiagonal, p: &[f64]) -> f64 {
+    let diag: f64 = h.diag.iter().zip(p).map(|(d, x)| d * x * x).sum();
+    let off: f64 = h
+        .off
+        .iter()
+        .enumerate()
+        .map(|(i, o)| 2.0 * o * p[i] * p[i + 1])
+        .sum();
+    diag + off
+}
+
+/// A hash of everything that defines `problem`, so that solver states (checkpoints) are only
+/// used with the problem they were made for.
+fn fingerprint(problem: &Problem) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let slices: [&[f64]; 9] = [
+        problem.x().times(),
+        problem.x().values(),
+        problem.y().times(),
+        problem.y().values(),
+        problem.knots(),
+        problem.lower_bounds(),
+        problem.upper_bounds(),
+        problem.slope_min(),
+        problem.slope_max(),
+    ];
+    for s in slices {
+        s.len().hash(&mut hasher);
+        s.iter().for_each(|v| v.to_bits().hash(&mut hasher));
+    }
+    for v in [
+        problem.lambda(),
+        problem.lambda_cum(),
+        problem.expected_slope(),
+    ] {
+        v.to_bits().hash(&mut hasher);
+    }
+    format!(
+        "{:?}{:?}{:?}",
+        problem.feature_penalty(),
+        problem.slope_penalty(),
+        problem.cumulative_penalty()
+    )
+    .hash(&mut hasher);
+    hasher.finish()
+}
