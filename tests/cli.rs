@@ -481,3 +481,49 @@ fn demo_writes_its_files() {
     assert_eq!(phi.len(), 200);
     assert_eq!((phi[0], phi[199]), (0.0, 1.0));
 }
+
+#[test]
+fn align_with_polish_reports_both_objectives_and_the_certificate() {
+    let dir = TempDir::new().unwrap();
+    let (x_path, y_path) = (dir.path().join("x.npy"), dir.path().join("y.npy"));
+    let (x, y) = (data(30, 2, 3), data(24, 2, 4));
+    write_npy(&x_path, &[30, 2], &x, Dtype::F64);
+    write_npy(&y_path, &[24, 2], &y, Dtype::F64);
+    let json = align_ok(&dir, &x_path, &y_path, &["--polish", "--band", "0.3"]);
+    let entry = &json["results"][0];
+    let problem = Problem::builder(
+        Signal::uniform(x, 2).unwrap(),
+        Signal::uniform(y, 2).unwrap(),
+    )
+    .band(0.3)
+    .build()
+    .unwrap();
+    let options = SolveOptions {
+        polish: Some(decdtw::PolishOptions::default()),
+        ..SolveOptions::default()
+    };
+    let expected = solve(&problem, &options).unwrap();
+    // JSON text round trips floats to within an ulp or so.
+    let phi = floats(&entry["phi"]);
+    assert!(phi
+        .iter()
+        .zip(&expected.phi)
+        .all(|(&a, &b)| close(a, b) || a == b));
+    let (objective, dp_objective) = (
+        entry["objective"].as_f64().unwrap(),
+        entry["dp_objective"].as_f64().unwrap(),
+    );
+    assert!(close(objective, expected.objective));
+    assert!(close(dp_objective, expected.dp_objective));
+    assert!(objective <= dp_objective);
+    let kkt = &entry["kkt"];
+    assert_eq!(kkt["converged"].as_bool(), Some(true));
+    for residual in ["stationarity", "primal_infeasibility", "complementarity"] {
+        assert!(kkt[residual].as_f64().unwrap() <= 1e-9, "{residual}: {kkt}");
+    }
+    assert!(kkt["min_multiplier"].as_f64().unwrap() >= -1e-9);
+    assert_eq!(floats(&kkt["active"]["fixed"]), vec![0.0, 29.0]);
+    // Without --polish there is no certificate.
+    let plain = align_ok(&dir, &x_path, &y_path, &[]);
+    assert!(plain["results"][0].get("kkt").is_none());
+}

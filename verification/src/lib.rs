@@ -5,11 +5,13 @@
 //!   `f` against exact dual-number derivatives (num-dual) of the same objective;
 //! - [`enumeration`]: the DP optimum against exhaustive enumeration of every grid path;
 //! - [`kernels`]: every fast DP kernel against the plain one;
+//! - [`qp`]: a brute-force dense QP solver, the reference for the polish where `f` is quadratic;
 //! - [`random`]: reproducible random problems exercising every kind of constraint.
 
 pub mod derivatives;
 pub mod enumeration;
 pub mod kernels;
+pub mod qp;
 pub mod random;
 
 /// `max |a − b| / max |b|` over paired entries (0 when both are all zero).
