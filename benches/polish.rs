@@ -1,14 +1,15 @@
 //! Cost of the NLP polish next to the DP forward solve it starts from (issue: polish).
 //!
-//! Single-threaded, M = n + 1, 3 refinements, η = 0.125, λ = 0.1, d = 16, random-walk pairs;
-//! medians of repeated runs, DP and polish alternating. Also reports the objective gained
+//! Single-threaded, M = n + 1, 3 refinements, η = 0.125, λ = 0.1, d = 16, on random-walk pairs
+//! (whose optimal warps hug the bounds) and on warped pairs (y = x under a smooth time change,
+//! plus noise: interior warps); medians of repeated runs, DP and polish alternating. Also reports the objective gained
 //! and the polish's iterations and KKT residuals.
 //!
 //! `cargo bench --bench polish` (env: `DECDTW_BENCH_SIZES=128,256,...`, `DECDTW_BENCH_REPEATS=7`).
 
 mod common;
 
-use common::{env_list, median, random_pair};
+use common::{env_list, median, random_pair, warped_pair};
 use decdtw::{polish, solve, PolishOptions, SolveOptions};
 use std::time::Instant;
 
@@ -19,12 +20,14 @@ fn main() {
     println!("DP forward solve vs polish, 1 thread, d = {d}, M = n + 1, 3 refinements, eta = 0.125, lambda = 0.1");
     println!("median of {repeats} runs\n");
     println!(
-        "{:>6} {:>10} {:>11} {:>8} {:>14} {:>6} {:>10} {:>10}",
-        "n", "DP ms", "polish ms", "ratio", "f gain (rel)", "iters", "stationar.", "min mult."
+        "{:>8} {:>6} {:>10} {:>11} {:>8} {:>14} {:>6} {:>10} {:>10}",
+        "pair", "n", "DP ms", "polish ms", "ratio", "f gain (rel)", "iters", "stationar.", "min mult."
     );
     let mut seed = 7u64;
-    for &n in &sizes {
-        let problem = random_pair(&mut seed, n, d);
+    let kinds: [(&str, fn(&mut u64, usize, usize) -> decdtw::Problem); 2] =
+        [("random", random_pair), ("warped", warped_pair)];
+    for (&n, (kind, make)) in sizes.iter().flat_map(|n| kinds.iter().map(move |k| (n, k))) {
+        let problem = make(&mut seed, n, d);
         let options = SolveOptions {
             levels: Some(n + 1),
             ..SolveOptions::default()
@@ -48,7 +51,8 @@ fn main() {
             median(polish_times).as_secs_f64() * 1e3,
         );
         println!(
-            "{:>6} {:>10.2} {:>11.3} {:>8.3} {:>14.2e} {:>6} {:>10.1e} {:>10.1e}",
+            "{:>8} {:>6} {:>10.2} {:>11.3} {:>8.3} {:>14.2e} {:>6} {:>10.1e} {:>10.1e}",
+            kind,
             n,
             dp_ms,
             polish_ms,

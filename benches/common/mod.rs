@@ -27,6 +27,28 @@ pub fn random_pair(seed: &mut u64, n: usize, d: usize) -> Problem {
     Problem::builder(x, y).lambda(0.1).build().unwrap()
 }
 
+/// A pair where y is x under a smooth time change plus noise (`τ + 0.08 sin(2πτ)`, noise
+/// `σ = 0.05`), so that the optimal warp runs through the interior, like real alignments.
+pub fn warped_pair(seed: &mut u64, n: usize, d: usize) -> Problem {
+    let walk = random_walk(seed, n, d);
+    let noise = random_walk(seed, n + 1, d);
+    let noise = &noise;
+    let x = Signal::uniform(walk.clone(), d).unwrap();
+    let times = decdtw::signal::uniform_times(n);
+    let warped: Vec<f64> = times
+        .iter()
+        .enumerate()
+        .flat_map(|(i, &t)| {
+            let tau = t + 0.08 * (std::f64::consts::TAU * t).sin();
+            let at = x.value_at(tau);
+            // Increments of the second walk are uniform on [−½, ½): scale to σ ≈ 0.05.
+            (0..d).map(move |k| at[k] + 0.17 * (noise[(i + 1) * d + k] - noise[i * d + k]))
+        })
+        .collect();
+    let y = Signal::uniform(warped, d).unwrap();
+    Problem::builder(x, y).lambda(0.1).build().unwrap()
+}
+
 /// A comma-separated list of sizes from the environment, or `default`.
 pub fn env_list(name: &str, default: &[usize]) -> Vec<usize> {
     std::env::var(name)
