@@ -21,7 +21,15 @@ fn main() {
     println!("median of {repeats} runs\n");
     println!(
         "{:>8} {:>6} {:>10} {:>11} {:>8} {:>14} {:>6} {:>10} {:>10}",
-        "pair", "n", "DP ms", "polish ms", "ratio", "f gain (rel)", "iters", "stationar.", "min mult."
+        "pair",
+        "n",
+        "DP ms",
+        "polish ms",
+        "ratio",
+        "f gain (rel)",
+        "iters",
+        "stationar.",
+        "min mult."
     );
     let mut seed = 7u64;
     let kinds: [(&str, fn(&mut u64, usize, usize) -> decdtw::Problem); 2] =

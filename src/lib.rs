@@ -19,6 +19,7 @@
 //! # Ok::<(), decdtw::Error>(())
 //! ```
 
+pub mod backward;
 pub mod dp;
 mod error;
 pub mod objective;
@@ -27,6 +28,7 @@ pub mod polish;
 pub mod problem;
 pub mod signal;
 
+pub use backward::{vjp, Vjp};
 pub use dp::{solve, solve_batch, Kernel, Solution, SolveOptions};
 pub use error::{Error, Result};
 pub use objective::objective;

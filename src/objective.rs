@@ -145,6 +145,22 @@ pub struct Tridiagonal {
 }
 
 impl Tridiagonal {
+    /// `H v`.
+    pub fn times(&self, v: &[f64]) -> Vec<f64> {
+        (0..v.len())
+            .map(|i| {
+                let mut out = self.diag[i] * v[i];
+                if i > 0 {
+                    out += self.off[i - 1] * v[i - 1];
+                }
+                if i + 1 < v.len() {
+                    out += self.off[i] * v[i + 1];
+                }
+                out
+            })
+            .collect()
+    }
+
     /// The dense matrix (for tests and reference computations).
     pub fn to_dense(&self) -> DMatrix<f64> {
         let m = self.diag.len();
@@ -182,6 +198,17 @@ impl SparseRows {
 
     fn end_row(&mut self) {
         self.row_start.push(self.cols.len());
+    }
+
+    /// `Σ_r u_r · row_r`, i.e. `uᵀ B` (length `ncols`).
+    pub fn transpose_times(&self, u: &[f64]) -> Vec<f64> {
+        let mut out = vec![0.0; self.ncols];
+        for (r, &ur) in u.iter().enumerate() {
+            for e in self.row_start[r]..self.row_start[r + 1] {
+                out[self.cols[e]] += ur * self.values[e];
+            }
+        }
+        out
     }
 
     /// The dense matrix (for tests and reference computations).

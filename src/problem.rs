@@ -93,6 +93,16 @@ pub struct ProblemBuilder {
 }
 
 impl ProblemBuilder {
+    /// Replace the signal x.
+    pub fn x(mut self, x: Signal) -> Self {
+        self.x = x;
+        self
+    }
+    /// Replace the signal y.
+    pub fn y(mut self, y: Signal) -> Self {
+        self.y = y;
+        self
+    }
     /// Knot times `t_1 < … < t_m` on x's axis, inside x's time range (default: x's sample times).
     pub fn knots(mut self, knots: Vec<f64>) -> Self {
         self.knots = Some(knots);
@@ -243,8 +253,9 @@ impl ProblemBuilder {
                 });
             }
         }
-        let mut lower = self.lower.expand("lower bounds (one per knot)", m, true)?;
-        let mut upper = self.upper.expand("upper bounds (one per knot)", m, true)?;
+        let user_lower = self.lower.expand("lower bounds (one per knot)", m, true)?;
+        let user_upper = self.upper.expand("upper bounds (one per knot)", m, true)?;
+        let (mut lower, mut upper) = (user_lower.clone(), user_upper.clone());
         for i in 0..m {
             if lower[i] > upper[i] {
                 return Err(Error::InconsistentBounds {
@@ -259,8 +270,11 @@ impl ProblemBuilder {
             .iter()
             .map(|&t| y.start() + expected_slope * (t - knots[0]))
             .collect();
-        if let Some(band) = &self.band {
-            let widths = band.expand("band width (one per knot)", m, true)?;
+        let band = match &self.band {
+            Some(band) => Some(band.expand("band width (one per knot)", m, true)?),
+            None => None,
+        };
+        if let Some(widths) = &band {
             for (i, &w) in widths.iter().enumerate() {
                 check_non_negative(&format!("band width[{i}]"), w)?;
                 lower[i] = lower[i].max(reference[i] - w);
@@ -298,6 +312,10 @@ impl ProblemBuilder {
             slope_max,
             lower,
             upper,
+            user_lower,
+            user_upper,
+            band,
+            expected_slope_given: self.expected_slope,
             reference,
             expected_slope,
             endpoints: self.endpoints,
@@ -371,6 +389,10 @@ pub struct Problem {
     slope_max: Vec<f64>,
     lower: Vec<f64>,
     upper: Vec<f64>,
+    user_lower: Vec<f64>,
+    user_upper: Vec<f64>,
+    band: Option<Vec<f64>>,
+    expected_slope_given: Option<f64>,
     reference: Vec<f64>,
     expected_slope: f64,
     endpoints: Endpoints,
@@ -398,6 +420,42 @@ impl Problem {
             endpoints: Endpoints::Pinned,
             expected_slope: None,
         }
+    }
+
+    /// A builder with every setting of this problem, to change some and build again.
+    pub fn to_builder(&self) -> ProblemBuilder {
+        let mut builder = Problem::builder(self.x.clone(), self.y.clone())
+            .knots(self.knots.clone())
+            .lambda(self.lambda)
+            .lambda_cum(self.lambda_cum)
+            .feature_penalty(self.feature_penalty)
+            .slope_penalty(self.slope_penalty)
+            .cumulative_penalty(self.cumulative_penalty)
+            .slope_min(self.slope_min.clone())
+            .slope_max(self.slope_max.clone())
+            .lower_bounds(self.user_lower.clone())
+            .upper_bounds(self.user_upper.clone())
+            .endpoints(self.endpoints);
+        if let Some(widths) = &self.band {
+            builder = builder.band(widths.clone());
+        }
+        if let Some(s) = self.expected_slope_given {
+            builder = builder.expected_slope(s);
+        }
+        builder
+    }
+
+    /// The lower bounds given by the user (before the band, y's range and pinning).
+    pub fn user_lower_bounds(&self) -> &[f64] {
+        &self.user_lower
+    }
+    /// The upper bounds given by the user.
+    pub fn user_upper_bounds(&self) -> &[f64] {
+        &self.user_upper
+    }
+    /// The band width of every knot, if a band was given.
+    pub fn band_widths(&self) -> Option<&[f64]> {
+        self.band.as_deref()
     }
 
     /// `x_i = (1 − β) X_row + β X_{row+1}`: the value of x at knot `i` (knots that are not

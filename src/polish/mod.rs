@@ -17,6 +17,7 @@ mod certificate;
 mod model;
 mod multipliers;
 mod observer;
+pub(crate) mod reduced;
 mod solver;
 mod working_set;
 

@@ -47,6 +47,9 @@ pub struct Multiplier {
     pub down: Option<f64>,
     /// Release rate moving up.
     pub up: Option<f64>,
+    /// `Σ |summands|` of the gradient over the knots a release moves: the scale a rate is
+    /// judged against.
+    pub scale: f64,
 }
 
 impl Multiplier {
@@ -147,6 +150,7 @@ pub fn multipliers(set: &WorkingSet, releases: &[Release]) -> Vec<Multiplier> {
             constraint: Constraint::Fixed { knot: k },
             down: None,
             up: None,
+            scale: 0.0,
         });
     out.extend(fixed);
     let mut index = std::collections::HashMap::new();
@@ -157,10 +161,12 @@ pub fn multipliers(set: &WorkingSet, releases: &[Release]) -> Vec<Multiplier> {
                 constraint: c,
                 down: None,
                 up: None,
+                scale: 0.0,
             });
             out.len() - 1
         });
         let entry = &mut out[slot];
+        entry.scale = entry.scale.max(r.scale);
         let side = if r.up { &mut entry.up } else { &mut entry.down };
         *side = Some(side.map_or(r.rate, |v: f64| v.min(r.rate)));
     }

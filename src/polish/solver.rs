@@ -18,6 +18,7 @@
 
 use super::model::PieceModel;
 use super::multipliers::{releases, Release};
+use super::reduced::{pivot_floor, ReducedHessian};
 use super::working_set::{tie_step, Hold, SlopeLimit, WorkingSet};
 use crate::objective::{objective, Tridiagonal};
 use crate::penalty::{FeaturePenalty, WarpPenalty};
@@ -363,56 +364,19 @@ fn ratio_test(
     best
 }
 
-/// The Newton direction on the free runs: `δ = −H_r⁻¹ G_r` with the Hessian and gradient
-/// summed over each run's knots (zero on held runs). The reduced Hessian is tridiagonal; a
-/// pivot that vanishes (a flat direction, e.g. `λ = 0` on a constant stretch of y) is raised
-/// to `1e-14` of the Hessian's scale, which turns the step into a long move along the flat
+/// The Newton direction on the free runs: `p = −P H_r⁻¹ Pᵀ g` (zero on held runs). A pivot
+/// that vanishes (a flat direction, e.g. `λ = 0` on a constant stretch of y) is raised to
+/// `1e-14` of the Hessian's scale, which turns the step into a long move along the flat
 /// direction that the ratio test then cuts.
 fn newton_direction(free: &[super::working_set::Run], model: &PieceModel, m: usize) -> Vec<f64> {
-    let h = &model.hessian;
-    let n = free.len();
-    let mut diag = Vec::with_capacity(n);
-    let mut rhs = Vec::with_capacity(n);
-    let mut off = Vec::with_capacity(n);
-    for (r, run) in free.iter().enumerate() {
-        let inner: f64 = (run.first..run.last).map(|k| h.off[k]).sum();
-        diag.push(run.knots().map(|k| h.diag[k]).sum::<f64>() + 2.0 * inner);
-        rhs.push(-run.knots().map(|k| model.gradient[k]).sum::<f64>());
-        let coupled = free
-            .get(r + 1)
-            .is_some_and(|next| next.first == run.last + 1);
-        off.push(if coupled { h.off[run.last] } else { 0.0 });
-    }
-    let floor = 1e-14
-        * h.diag
-            .iter()
-            .fold(0.0f64, |a, &b| a.max(b.abs()))
-            .max(f64::MIN_POSITIVE);
-    // Forward elimination (LDLᵀ of the symmetric tridiagonal), then back substitution.
-    for r in 0..n {
-        if r > 0 {
-            let factor = off[r - 1] / diag[r - 1];
-            diag[r] -= factor * off[r - 1];
-            rhs[r] -= factor * rhs[r - 1];
-        }
-        diag[r] = diag[r].max(floor);
-    }
-    let mut delta = vec![0.0; n];
-    for r in (0..n).rev() {
-        let next = if r + 1 < n {
-            off[r] * delta[r + 1]
-        } else {
-            0.0
-        };
-        delta[r] = (rhs[r] - next) / diag[r];
-    }
-    let mut p = vec![0.0; m];
-    for (run, d) in free.iter().zip(delta) {
-        for k in run.knots() {
-            p[k] = d;
-        }
-    }
-    p
+    let reduced = ReducedHessian::new(free, &model.hessian);
+    let rhs = reduced
+        .restrict(&model.gradient)
+        .iter()
+        .map(|g| -g)
+        .collect();
+    let (delta, _) = reduced.solve(rhs, pivot_floor(&model.hessian, 1e-14));
+    reduced.extend(&delta, m)
 }
 
 /// `pᵀ H p` for a tridiagonal `H`.

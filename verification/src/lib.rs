@@ -5,11 +5,14 @@
 //!   `f` against exact dual-number derivatives (num-dual) of the same objective;
 //! - [`enumeration`]: the DP optimum against exhaustive enumeration of every grid path;
 //! - [`kernels`]: every fast DP kernel against the plain one;
+//! - [`jacobian`]: the literal dense formula of the solution's Jacobian, the reference for
+//!   the library's vector–Jacobian products;
 //! - [`qp`]: a brute-force dense QP solver, the reference for the polish where `f` is quadratic;
 //! - [`random`]: reproducible random problems exercising every kind of constraint.
 
 pub mod derivatives;
 pub mod enumeration;
+pub mod jacobian;
 pub mod kernels;
 pub mod qp;
 pub mod random;
