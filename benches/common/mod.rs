@@ -1,4 +1,5 @@
-//! Inputs and statistics shared by the benchmarks.
+//! Inputs and statistics shared by the benchmarks (each bench uses a part of them).
+#![allow(dead_code)]
 
 use decdtw::{Problem, Signal};
 use std::time::Duration;

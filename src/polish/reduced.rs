@@ -57,7 +57,7 @@ impl<'a> ReducedHessian<'a> {
                 pivots[r] -= factor * self.off[r - 1];
                 rhs[r] -= factor * rhs[r - 1];
             }
-            if !(pivots[r] >= floor) {
+            if pivots[r] < floor || pivots[r].is_nan() {
                 pivots[r] = floor;
                 raised = true;
             }
