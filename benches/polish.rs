@@ -13,6 +13,9 @@ use common::{env_list, median, random_pair, warped_pair};
 use decdtw::{polish, solve, PolishOptions, SolveOptions};
 use std::time::Instant;
 
+/// Makes a problem of size `n` with `d` features from a seed.
+type MakePair = fn(&mut u64, usize, usize) -> decdtw::Problem;
+
 fn main() {
     let sizes = env_list("DECDTW_BENCH_SIZES", &[128, 256, 512, 1024]);
     let repeats = env_list("DECDTW_BENCH_REPEATS", &[7])[0].max(1);
@@ -32,8 +35,7 @@ fn main() {
         "min mult."
     );
     let mut seed = 7u64;
-    let kinds: [(&str, fn(&mut u64, usize, usize) -> decdtw::Problem); 2] =
-        [("random", random_pair), ("warped", warped_pair)];
+    let kinds: [(&str, MakePair); 2] = [("random", random_pair), ("warped", warped_pair)];
     for (&n, (kind, make)) in sizes.iter().flat_map(|n| kinds.iter().map(move |k| (n, k))) {
         let problem = make(&mut seed, n, d);
         let options = SolveOptions {
