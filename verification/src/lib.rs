@@ -5,6 +5,8 @@
 //!   `f` against exact dual-number derivatives (num-dual) of the same objective;
 //! - [`enumeration`]: the DP optimum against exhaustive enumeration of every grid path;
 //! - [`kernels`]: every fast DP kernel against the plain one;
+//! - [`finite_differences`]: central differences of the whole solve, skipping (and counting)
+//!   steps that change the active set;
 //! - [`jacobian`]: the literal dense formula of the solution's Jacobian, the reference for
 //!   the library's vector–Jacobian products;
 //! - [`qp`]: a brute-force dense QP solver, the reference for the polish where `f` is quadratic;
@@ -12,6 +14,7 @@
 
 pub mod derivatives;
 pub mod enumeration;
+pub mod finite_differences;
 pub mod jacobian;
 pub mod kernels;
 pub mod qp;
