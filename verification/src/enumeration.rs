@@ -37,3 +37,22 @@ fn visit(
         phi.pop();
     }
 }
+
+/// `|DP − enumeration| / |enumeration|` of the optimum over uniform grids of `levels` values
+/// per knot, for problems small enough to enumerate (`m ≤ 6`); `None` for larger ones.
+/// `0` when neither finds a path, `∞` when only one does.
+pub fn dp_gap(problem: &Problem, levels: usize) -> Option<f64> {
+    if problem.num_knots() > 6 {
+        return None;
+    }
+    let layers = decdtw::dp::initial_layers(problem, levels);
+    let truth = enumerate_paths(problem, &layers).map(|(_, cost)| cost);
+    let dp = decdtw::dp::solve_layers(problem, &layers, decdtw::Kernel::Monge)
+        .ok()
+        .map(|path| path.cost);
+    Some(match (dp, truth) {
+        (Some(a), Some(b)) => (a - b).abs() / b.abs().max(1e-300),
+        (None, None) => 0.0,
+        _ => f64::INFINITY,
+    })
+}

@@ -10,6 +10,9 @@
 //! - [`jacobian`]: the literal dense formula of the solution's Jacobian, the reference for
 //!   the library's vector–Jacobian products;
 //! - [`qp`]: a brute-force dense QP solver, the reference for the polish where `f` is quadratic;
+//! - [`suite`]: all of the above over a set of problems, as a report (Markdown and JSON);
+//!   the `decdtw-verify` command runs it;
+//! - [`problem_file`]: problems from JSON files;
 //! - [`random`]: reproducible random problems exercising every kind of constraint.
 
 pub mod derivatives;
@@ -17,8 +20,10 @@ pub mod enumeration;
 pub mod finite_differences;
 pub mod jacobian;
 pub mod kernels;
+pub mod problem_file;
 pub mod qp;
 pub mod random;
+pub mod suite;
 
 /// `max |a − b| / max |b|` over paired entries (0 when both are all zero).
 pub fn relative_error(a: &[f64], b: &[f64]) -> f64 {

@@ -1,31 +1,17 @@
 //! Gradients against central finite differences of the whole solve (DP, then polish), in both
 //! modes, for every input; steps that change the active set are skipped and counted.
 
-use decdtw::{solve, vjp, PolishOptions, Problem, SolveOptions};
+use decdtw::{solve, vjp, PolishOptions, SolveOptions};
 use decdtw_verification::finite_differences::{check_direction, Outcome};
 use decdtw_verification::jacobian::Input;
 use decdtw_verification::random::{random_problem, Config, Rng};
+use decdtw_verification::suite::random_direction;
 
 fn options() -> SolveOptions {
     SolveOptions {
         polish: Some(PolishOptions::default()),
         ..SolveOptions::default()
     }
-}
-
-/// A random direction for `input` (zero where the input is infinite: it cannot move).
-fn direction(rng: &mut Rng, problem: &Problem, input: Input) -> Vec<f64> {
-    let values: Vec<f64> = match input {
-        Input::SlopeMin => problem.slope_min().to_vec(),
-        Input::SlopeMax => problem.slope_max().to_vec(),
-        Input::LowerBounds => problem.user_lower_bounds().to_vec(),
-        Input::UpperBounds => problem.user_upper_bounds().to_vec(),
-        _ => vec![0.0; input.len(problem)],
-    };
-    values
-        .iter()
-        .map(|v| if v.is_finite() { rng.normal() } else { 0.0 })
-        .collect()
 }
 
 #[test]
@@ -48,7 +34,7 @@ fn vjp_matches_central_differences_of_the_solve() {
         let gradient = vjp(p, &polished, &v).unwrap();
         let mut any = false;
         for input in Input::ALL {
-            let delta = direction(&mut rng, p, input);
+            let delta = random_direction(&mut rng, p, input);
             match check_direction(p, &options(), &polished, &v, &gradient, input, &delta) {
                 Outcome::Compared {
                     finite_difference,
@@ -80,12 +66,21 @@ fn vjp_matches_central_differences_of_the_solve() {
     );
     // Unstable steps are counted, and must stay the exception.
     let total: usize = compared.values().sum();
-    assert!(unstable * 4 < total, "{unstable} unstable vs {total} compared");
+    assert!(
+        unstable * 4 < total,
+        "{unstable} unstable vs {total} compared"
+    );
     for input in Input::ALL {
         let count = compared.get(input.name()).copied().unwrap_or(0);
         assert!(count >= 10, "only {count} comparisons for {}", input.name());
     }
     // Knots held at sample times of y do not move under the steps: the gradient is confirmed there too.
-    assert!(with_kinks >= 20, "{with_kinks} problems with kinks compared");
-    assert!(subsequence >= 10, "{subsequence} subsequence problems compared");
+    assert!(
+        with_kinks >= 20,
+        "{with_kinks} problems with kinks compared"
+    );
+    assert!(
+        subsequence >= 10,
+        "{subsequence} subsequence problems compared"
+    );
 }

@@ -1,11 +1,11 @@
 //! The backward pass: structured `O(m)` vector–Jacobian products against the literal dense
 //! formula, on random problems with every kind of active constraint.
 
-use decdtw::objective::{hessian_on, mixed_derivatives_on};
 use decdtw::{polish, solve, vjp, PolishOptions, SolveOptions};
 use decdtw_verification::jacobian::{dense_jacobian, Input};
 use decdtw_verification::random::{random_problem, Config, Rng};
 use decdtw_verification::relative_error_with_floor;
+use decdtw_verification::suite::natural_vjp_scale;
 
 #[test]
 fn structured_vjp_equals_the_dense_formula() {
@@ -48,8 +48,11 @@ fn structured_vjp_equals_the_dense_formula() {
                 .map(|c| (0..jacobian.nrows()).map(|r| v[r] * jacobian[(r, c)]).sum())
                 .collect();
             let ours = input.of(&structured);
-            let error =
-                relative_error_with_floor(&ours, &dense, natural_scale(p, &polished, &v, input));
+            let error = relative_error_with_floor(
+                &ours,
+                &dense,
+                natural_vjp_scale(p, &polished, &v, input),
+            );
             assert!(
                 error <= 1e-10,
                 "seed {}: {} VJP off by {error:e}\nours  {ours:?}\ndense {dense:?}",
@@ -72,24 +75,4 @@ fn structured_vjp_equals_the_dense_formula() {
             "only {count} cases with an active {what} constraint"
         );
     }
-}
-
-/// The size `vᵀDφ` has when it is not zero by structure: `Σ|v|` times `max|B| ‖H⁻¹‖` for
-/// the inputs of `f`, and times the unit move of a constraint value for the constraint
-/// parameters (1 for bounds, `Δt` for slopes). Errors are judged relative to at least this.
-fn natural_scale(p: &decdtw::Problem, polished: &decdtw::Polished, v: &[f64], input: Input) -> f64 {
-    let (phi, segments) = (&polished.phi, &polished.working_set.segments);
-    let h = hessian_on(p, phi, segments).unwrap().to_dense();
-    let h_max = h.singular_values().min(); // 1 / ‖H⁻¹‖
-    let mixed = mixed_derivatives_on(p, phi, segments).unwrap();
-    let max = |x: &[f64]| x.iter().fold(0.0f64, |a, b| a.max(b.abs()));
-    let unit = match input {
-        Input::X => max(&mixed.x.values) / h_max,
-        Input::Y => max(&mixed.y.values) / h_max,
-        Input::Lambda => max(&mixed.lambda) / h_max,
-        Input::LambdaCum => max(&mixed.lambda_cum) / h_max,
-        Input::SlopeMin | Input::SlopeMax => max(p.dt()),
-        Input::LowerBounds | Input::UpperBounds | Input::Band => 1.0,
-    };
-    v.iter().map(|x| x.abs()).sum::<f64>() * unit
 }
