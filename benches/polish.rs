@@ -1,4 +1,5 @@
-//! Cost of the NLP polish next to the DP forward solve it starts from (issue: polish).
+//! Cost of the NLP polish and of one vector–Jacobian product next to the DP forward solve
+//! (issues: polish; implicit gradients).
 //!
 //! Single-threaded, M = n + 1, 3 refinements, η = 0.125, λ = 0.1, d = 16, on random-walk pairs
 //! (whose optimal warps hug the bounds) and on warped pairs (y = x under a smooth time change,
@@ -10,7 +11,7 @@
 mod common;
 
 use common::{env_list, median, random_pair, warped_pair};
-use decdtw::{polish, solve, PolishOptions, SolveOptions};
+use decdtw::{polish, solve, vjp, PolishOptions, SolveOptions};
 use std::time::Instant;
 
 /// Makes a problem of size `n` with `d` features from a seed.
@@ -23,12 +24,14 @@ fn main() {
     println!("DP forward solve vs polish, 1 thread, d = {d}, M = n + 1, 3 refinements, eta = 0.125, lambda = 0.1");
     println!("median of {repeats} runs\n");
     println!(
-        "{:>8} {:>6} {:>10} {:>11} {:>8} {:>14} {:>6} {:>10} {:>10}",
+        "{:>8} {:>6} {:>10} {:>11} {:>8} {:>9} {:>9} {:>14} {:>6} {:>10} {:>10}",
         "pair",
         "n",
         "DP ms",
         "polish ms",
         "ratio",
+        "VJP ms",
+        "VJP/DP",
         "f gain (rel)",
         "iters",
         "stationar.",
@@ -42,7 +45,8 @@ fn main() {
             levels: Some(n + 1),
             ..SolveOptions::default()
         };
-        let (mut dp_times, mut polish_times) = (Vec::new(), Vec::new());
+        let (mut dp_times, mut polish_times, mut vjp_times) = (Vec::new(), Vec::new(), Vec::new());
+        let v: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin()).collect();
         let mut last = None;
         for _ in 0..repeats {
             let start = Instant::now();
@@ -51,22 +55,29 @@ fn main() {
             let start = Instant::now();
             let polished = polish(&problem, &dp.phi, &PolishOptions::default()).unwrap();
             polish_times.push(start.elapsed());
+            let start = Instant::now();
+            let gradient = vjp(&problem, &polished, &v).unwrap();
+            vjp_times.push(start.elapsed());
+            assert!(gradient.lambda.is_finite());
             last = Some((dp, polished));
         }
         let (dp, polished) = last.unwrap();
         let c = &polished.certificate;
         assert!(c.holds(1e-9), "polish at n = {n} is not a KKT point: {c:?}");
-        let (dp_ms, polish_ms) = (
+        let (dp_ms, polish_ms, vjp_ms) = (
             median(dp_times).as_secs_f64() * 1e3,
             median(polish_times).as_secs_f64() * 1e3,
+            median(vjp_times).as_secs_f64() * 1e3,
         );
         println!(
-            "{:>8} {:>6} {:>10.2} {:>11.3} {:>8.3} {:>14.2e} {:>6} {:>10.1e} {:>10.1e}",
+            "{:>8} {:>6} {:>10.2} {:>11.3} {:>8.3} {:>9.3} {:>9.4} {:>14.2e} {:>6} {:>10.1e} {:>10.1e}",
             kind,
             n,
             dp_ms,
             polish_ms,
             polish_ms / dp_ms,
+            vjp_ms,
+            vjp_ms / dp_ms,
             (dp.objective - polished.objective) / dp.objective,
             c.iterations,
             c.stationarity,

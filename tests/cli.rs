@@ -527,3 +527,71 @@ fn align_with_polish_reports_both_objectives_and_the_certificate() {
     let plain = align_ok(&dir, &x_path, &y_path, &[]);
     assert!(plain["results"][0].get("kkt").is_none());
 }
+
+#[test]
+fn align_with_vjp_returns_the_library_gradient_in_the_input_shapes() {
+    let dir = TempDir::new().unwrap();
+    let (x_path, y_path) = (dir.path().join("x.npy"), dir.path().join("y.npy"));
+    let v_path = dir.path().join("v.npy");
+    let (x, y) = (data(30, 2, 5), data(24, 2, 6));
+    let v: Vec<f64> = data(30, 1, 7);
+    write_npy(&x_path, &[30, 2], &x, Dtype::F64);
+    write_npy(&y_path, &[24, 2], &y, Dtype::F64);
+    write_npy(&v_path, &[30], &v, Dtype::F64);
+    let json = align_ok(
+        &dir,
+        &x_path,
+        &y_path,
+        &["--polish", "--band", "0.3", "--vjp", path_str(&v_path)],
+    );
+    let grad = &json["results"][0]["grad"];
+    let problem = Problem::builder(
+        Signal::uniform(x, 2).unwrap(),
+        Signal::uniform(y, 2).unwrap(),
+    )
+    .band(0.3)
+    .build()
+    .unwrap();
+    let options = SolveOptions {
+        polish: Some(decdtw::PolishOptions::default()),
+        ..SolveOptions::default()
+    };
+    let polished = solve(&problem, &options).unwrap().polish.unwrap();
+    let expected = decdtw::vjp(&problem, &polished, &v).unwrap();
+    // x and y come back n × d, like the inputs.
+    let rows = grad["x"].as_array().unwrap();
+    assert_eq!(rows.len(), 30);
+    let flat_x: Vec<f64> = rows.iter().flat_map(floats).collect();
+    let flat_y: Vec<f64> = grad["y"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(floats)
+        .collect();
+    for (got, want) in [
+        (flat_x, expected.x),
+        (flat_y, expected.y),
+        (floats(&grad["band"]), expected.band),
+        (floats(&grad["slope_min"]), expected.slope_min),
+        (
+            vec![grad["lambda"].as_f64().unwrap()],
+            vec![expected.lambda],
+        ),
+    ] {
+        assert_eq!(got.len(), want.len());
+        assert!(got
+            .iter()
+            .zip(&want)
+            .all(|(&a, &b)| close(a, b) || (a - b).abs() < 1e-300));
+    }
+    // A v of the wrong length is a usage error that says what was expected.
+    let short = dir.path().join("short.npy");
+    write_npy(&short, &[29], &v[..29], Dtype::F64);
+    align_fails(
+        &dir,
+        &x_path,
+        &y_path,
+        &["--polish", "--vjp", path_str(&short)],
+        "values per pair but the warp has 30 knots",
+    );
+}

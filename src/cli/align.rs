@@ -3,12 +3,12 @@
 
 use super::io::{first_non_finite, read_array, read_times, split_pairs, Pair};
 use super::plot::{self, Figure};
-use super::report::{self, PairResult, Report, Solved};
+use super::report::{self, Gradient, PairResult, Report, Solved};
 use super::settings::SolveArgs;
 use super::Failure;
 use clap::Args;
 use decdtw::signal::uniform_times;
-use decdtw::{solve, Problem, Signal, SolveOptions};
+use decdtw::{solve, vjp, Problem, Signal, SolveOptions};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -35,6 +35,10 @@ pub struct AlignArgs {
     /// Also draw the first pair's alignment into this .png or .svg file.
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
+    /// Vector v (.npy or .csv) for the vector–Jacobian product vᵀDφ: one value per knot, or
+    /// B × m for a batch; adds `grad` (w.r.t. x, y, λ, λ_cum and the constraints) to each result.
+    #[arg(long, value_name = "FILE", requires = "polish")]
+    pub vjp: Option<PathBuf>,
     /// Threads solving the pairs of a batch [default: all cores].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
@@ -48,7 +52,11 @@ pub fn run(args: &AlignArgs) -> Result<(), Failure> {
     if let Some(path) = &args.plot {
         plot::check_path(path).map_err(Failure::Usage)?;
     }
-    let problems = read_problems(args).map_err(Failure::Usage)?;
+    let (problems, shape) = read_problems(args).map_err(Failure::Usage)?;
+    let vectors = match &args.vjp {
+        Some(path) => Some(read_vectors(path, &problems).map_err(Failure::Usage)?),
+        None => None,
+    };
     report::check_writable(&args.output).map_err(Failure::Usage)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.threads.map_or(0, usize::from))
@@ -62,7 +70,11 @@ pub fn run(args: &AlignArgs) -> Result<(), Failure> {
     let results: Vec<PairResult> = pool.install(|| {
         problems
             .par_iter()
-            .map(|problem| solve_pair(problem, &options))
+            .enumerate()
+            .map(|(i, problem)| {
+                let v = vectors.as_ref().map(|v| v[i].as_slice());
+                solve_pair(problem, &options, v, shape)
+            })
             .collect()
     });
     let total_time = start.elapsed().as_secs_f64();
@@ -101,12 +113,21 @@ pub fn run(args: &AlignArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Whether the signals were given as 1-D arrays (gradients then come back 1-D too).
+#[derive(Debug, Clone, Copy)]
+pub struct InputShape {
+    pub one_dimensional: bool,
+}
+
 /// Reads x, y and their times and builds one problem per pair; a pair whose signals or
 /// problem are invalid keeps its error message. Errors that concern all pairs (unreadable
 /// files, mismatched shapes, bad time files) end the command.
-fn read_problems(args: &AlignArgs) -> Result<Vec<Result<Problem, String>>, String> {
+fn read_problems(args: &AlignArgs) -> Result<(Vec<Result<Problem, String>>, InputShape), String> {
     let x = read_array(&args.x)?;
     let y = read_array(&args.y)?;
+    let shape = InputShape {
+        one_dimensional: x.shape.len() == 1,
+    };
     let (pairs, d) = split_pairs(&x, &y)?;
     let (nx, ny) = (pairs[0].0.len() / d, pairs[0].1.len() / d);
     let tx = times(args.tx.as_deref(), nx, "--tx")?;
@@ -116,19 +137,71 @@ fn read_problems(args: &AlignArgs) -> Result<Vec<Result<Problem, String>>, Strin
         let y = signal("y", ty.clone(), yv, d)?;
         args.solve.problem(x, y).map_err(|e| e.to_string())
     };
-    Ok(pairs.into_iter().map(problem).collect())
+    Ok((pairs.into_iter().map(problem).collect(), shape))
 }
 
-/// Solves one pair, or passes on why its problem could not be built.
-fn solve_pair(problem: &Result<Problem, String>, options: &SolveOptions) -> PairResult {
-    let failed = |error: String| PairResult::Failed { error };
-    match problem {
-        Ok(problem) => match solve(problem, options) {
-            Ok(solution) => PairResult::Solved(Box::new(Solved::new(problem, solution))),
-            Err(e) => failed(e.to_string()),
-        },
-        Err(error) => failed(error.clone()),
+/// The vectors v of `--vjp`: shape `m` (one pair) or `B × m`, one value per knot, finite.
+fn read_vectors(
+    path: &Path,
+    problems: &[Result<Problem, String>],
+) -> Result<Vec<Vec<f64>>, String> {
+    let array = read_array(path)?;
+    let name = format!("--vjp {}", path.display());
+    let b = problems.len();
+    let m = array.values.len() / b.max(1);
+    let fits = match array.shape[..] {
+        [n] => b == 1 && n == m,
+        [rows, n] => (rows == b && n == m) || (b == 1 && (rows == 1 || n == 1)),
+        _ => false,
+    };
+    if !fits || array.values.len() != b * m {
+        return Err(format!(
+            "{name}: expected one value per knot for each of the {b} pairs (shape m or B×m), got shape {:?}",
+            array.shape
+        ));
     }
+    if let Some(bad) = first_non_finite(&array.values, m.max(1)) {
+        return Err(format!("{name}: {bad}"));
+    }
+    let knots = problems
+        .iter()
+        .find_map(|p| p.as_ref().ok())
+        .map_or(m, Problem::num_knots);
+    if knots != m {
+        return Err(format!(
+            "{name}: holds {m} values per pair but the warp has {knots} knots"
+        ));
+    }
+    Ok(array.values.chunks(m.max(1)).map(<[f64]>::to_vec).collect())
+}
+
+/// Solves one pair (and, given `v`, its vector–Jacobian product), or passes on why its
+/// problem could not be built.
+fn solve_pair(
+    problem: &Result<Problem, String>,
+    options: &SolveOptions,
+    v: Option<&[f64]>,
+    shape: InputShape,
+) -> PairResult {
+    let failed = |error: String| PairResult::Failed { error };
+    let problem = match problem {
+        Ok(problem) => problem,
+        Err(error) => return failed(error.clone()),
+    };
+    let solution = match solve(problem, options) {
+        Ok(solution) => solution,
+        Err(e) => return failed(e.to_string()),
+    };
+    let gradient = match (v, &solution.polish) {
+        (Some(v), Some(polished)) => match vjp(problem, polished, v) {
+            Ok(g) => Some(Gradient::new(problem, g, shape.one_dimensional)),
+            Err(e) => return failed(format!("gradient: {e}")),
+        },
+        _ => None,
+    };
+    let mut solved = Solved::new(problem, solution);
+    solved.grad = gradient;
+    PairResult::Solved(Box::new(solved))
 }
 
 /// The times in `path`, or uniform times on `[0, 1]`.

@@ -1,6 +1,8 @@
 //! The JSON result file written by `align` and `demo`.
 
+use decdtw::backward::Diagnostics;
 use decdtw::polish::KktCertificate;
+use decdtw::Vjp;
 use decdtw::{Problem, Solution};
 use serde::Serialize;
 use std::io::Write;
@@ -38,6 +40,52 @@ pub struct Solved {
     /// Wall time of the polish (only with `--polish`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub polish_time_seconds: Option<f64>,
+    /// `vᵀDφ` (only with `--vjp`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grad: Option<Gradient>,
+}
+
+/// `vᵀDφ(z)` for every input, the signals' gradients in the shape of the input files.
+#[derive(Debug, Serialize)]
+pub struct Gradient {
+    pub x: serde_json::Value,
+    pub y: serde_json::Value,
+    pub lambda: f64,
+    pub lambda_cum: f64,
+    pub slope_min: Vec<f64>,
+    pub slope_max: Vec<f64>,
+    pub lower_bounds: Vec<f64>,
+    pub upper_bounds: Vec<f64>,
+    pub band: Vec<f64>,
+    pub diagnostics: Diagnostics,
+}
+
+impl Gradient {
+    pub fn new(problem: &Problem, g: Vjp, one_dimensional: bool) -> Self {
+        let shaped = |values: Vec<f64>, d: usize| -> serde_json::Value {
+            if one_dimensional {
+                values.into()
+            } else {
+                values
+                    .chunks(d)
+                    .map(<[f64]>::to_vec)
+                    .collect::<Vec<_>>()
+                    .into()
+            }
+        };
+        Self {
+            x: shaped(g.x, problem.x().dim()),
+            y: shaped(g.y, problem.y().dim()),
+            lambda: g.lambda,
+            lambda_cum: g.lambda_cum,
+            slope_min: g.slope_min,
+            slope_max: g.slope_max,
+            lower_bounds: g.lower_bounds,
+            upper_bounds: g.upper_bounds,
+            band: g.band,
+            diagnostics: g.diagnostics,
+        }
+    }
 }
 
 impl Solved {
@@ -52,6 +100,7 @@ impl Solved {
                 .as_ref()
                 .map(|_| solution.polish_elapsed.as_secs_f64()),
             kkt: solution.polish.map(|p| p.certificate),
+            grad: None,
             pass_objectives: solution.pass_objectives,
             levels: solution.levels,
             time_seconds: solution.elapsed.as_secs_f64(),
