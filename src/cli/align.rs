@@ -3,7 +3,7 @@
 
 use super::io::{first_non_finite, read_array, read_times, split_pairs, Pair};
 use super::plot::{self, Figure};
-use super::report::{self, Gradient, PairResult, Report, Solved};
+use super::report::{self, gradient_json, PairResult, Report, Solved};
 use super::settings::SolveArgs;
 use super::Failure;
 use clap::Args;
@@ -194,7 +194,7 @@ fn solve_pair(
     };
     let gradient = match (v, &solution.polish) {
         (Some(v), Some(polished)) => match vjp(problem, polished, v) {
-            Ok(g) => Some(Gradient::new(problem, g, shape.one_dimensional)),
+            Ok(g) => Some(gradient_json(problem, &g, shape.one_dimensional)),
             Err(e) => return failed(format!("gradient: {e}")),
         },
         _ => None,

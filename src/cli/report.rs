@@ -1,6 +1,5 @@
 //! The JSON result file written by `align` and `demo`.
 
-use decdtw::backward::Diagnostics;
 use decdtw::polish::KktCertificate;
 use decdtw::Vjp;
 use decdtw::{Problem, Solution};
@@ -40,52 +39,9 @@ pub struct Solved {
     /// Wall time of the polish (only with `--polish`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub polish_time_seconds: Option<f64>,
-    /// `vᵀDφ` (only with `--vjp`).
+    /// `vᵀDφ` (only with `--vjp`; see [`gradient_json`]).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub grad: Option<Gradient>,
-}
-
-/// `vᵀDφ(z)` for every input, the signals' gradients in the shape of the input files.
-#[derive(Debug, Serialize)]
-pub struct Gradient {
-    pub x: serde_json::Value,
-    pub y: serde_json::Value,
-    pub lambda: f64,
-    pub lambda_cum: f64,
-    pub slope_min: Vec<f64>,
-    pub slope_max: Vec<f64>,
-    pub lower_bounds: Vec<f64>,
-    pub upper_bounds: Vec<f64>,
-    pub band: Vec<f64>,
-    pub diagnostics: Diagnostics,
-}
-
-impl Gradient {
-    pub fn new(problem: &Problem, g: Vjp, one_dimensional: bool) -> Self {
-        let shaped = |values: Vec<f64>, d: usize| -> serde_json::Value {
-            if one_dimensional {
-                values.into()
-            } else {
-                values
-                    .chunks(d)
-                    .map(<[f64]>::to_vec)
-                    .collect::<Vec<_>>()
-                    .into()
-            }
-        };
-        Self {
-            x: shaped(g.x, problem.x().dim()),
-            y: shaped(g.y, problem.y().dim()),
-            lambda: g.lambda,
-            lambda_cum: g.lambda_cum,
-            slope_min: g.slope_min,
-            slope_max: g.slope_max,
-            lower_bounds: g.lower_bounds,
-            upper_bounds: g.upper_bounds,
-            band: g.band,
-            diagnostics: g.diagnostics,
-        }
-    }
+    pub grad: Option<serde_json::Value>,
 }
 
 impl Solved {
@@ -106,6 +62,26 @@ impl Solved {
             time_seconds: solution.elapsed.as_secs_f64(),
         }
     }
+}
+
+/// `vᵀDφ(z)` for every input as JSON (the fields of [`Vjp`]), with the gradients of the
+/// signals in the shape of the input files (`n × d`, or `n` for 1-D inputs).
+pub fn gradient_json(problem: &Problem, g: &Vjp, one_dimensional: bool) -> serde_json::Value {
+    let shaped = |values: &[f64], d: usize| -> serde_json::Value {
+        if one_dimensional {
+            values.into()
+        } else {
+            values
+                .chunks(d)
+                .map(<[f64]>::to_vec)
+                .collect::<Vec<_>>()
+                .into()
+        }
+    };
+    let mut json = serde_json::to_value(g).expect("a Vjp serialises");
+    json["x"] = shaped(&g.x, problem.x().dim());
+    json["y"] = shaped(&g.y, problem.y().dim());
+    json
 }
 
 /// The whole file: one result per pair, the total time and the options used.
