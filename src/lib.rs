@@ -1,11 +1,16 @@
 //! # decdtw
 //!
 //! Differentiable dynamic time warping that returns the *optimal* alignment path of a
-//! continuous-time DTW problem (GDTW, Deriso & Boyd) and, in later stages, exact gradients of
-//! that path (DecDTW, Xu et al., ICLR 2023).
+//! continuous-time DTW problem (GDTW, Deriso & Boyd) and exact gradients of that path
+//! (DecDTW, Xu et al., ICLR 2023):
+//! - [`problem`]: signals, knots, penalties and constraints, validated, with exact feasible
+//!   intervals; [`objective`]: `f` and its derivatives;
+//! - [`dp`]: the forward pass (dynamic programming with refinement); [`polish`]: an
+//!   active-set solve of the NLP to an exact KKT point, with a certificate;
+//! - [`backward`]: vector–Jacobian products of the polished warp.
 //!
 //! ```
-//! use decdtw::{solve, SolveOptions, Problem, Signal};
+//! use decdtw::{solve, vjp, PolishOptions, Problem, Signal, SolveOptions};
 //!
 //! let xs: Vec<f64> = (0..40).map(|i| (i as f64 / 6.0).sin()).collect();
 //! let ys: Vec<f64> = (0..40).map(|i| ((i as f64 / 39.0).powf(1.3) * 39.0 / 6.0).sin()).collect();
@@ -13,9 +18,14 @@
 //!     .lambda(0.1)
 //!     .band(0.3)
 //!     .build()?;
-//! let solution = solve(&problem, &SolveOptions::default())?;
+//! let options = SolveOptions { polish: Some(PolishOptions::default()), ..SolveOptions::default() };
+//! let solution = solve(&problem, &options)?;
 //! assert_eq!(solution.phi.len(), 40);
-//! assert!(solution.objective >= 0.0);
+//! assert!(solution.objective <= solution.dp_objective);
+//! let polished = solution.polish.as_ref().unwrap();
+//! assert!(polished.certificate.holds(1e-9));
+//! let grad = vjp(&problem, polished, &vec![1.0; 40])?; // d(Σ φ_i)/d(X, Y, λ, …)
+//! assert_eq!(grad.y.len(), 40);
 //! # Ok::<(), decdtw::Error>(())
 //! ```
 
