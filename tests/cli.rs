@@ -482,15 +482,8 @@ fn demo_writes_its_files() {
     assert_eq!((phi[0], phi[199]), (0.0, 1.0));
 }
 
-#[test]
-fn align_with_polish_reports_both_objectives_and_the_certificate() {
-    let dir = TempDir::new().unwrap();
-    let (x_path, y_path) = (dir.path().join("x.npy"), dir.path().join("y.npy"));
-    let (x, y) = (data(30, 2, 3), data(24, 2, 4));
-    write_npy(&x_path, &[30, 2], &x, Dtype::F64);
-    write_npy(&y_path, &[24, 2], &y, Dtype::F64);
-    let json = align_ok(&dir, &x_path, &y_path, &["--polish", "--band", "0.3"]);
-    let entry = &json["results"][0];
+/// The problem `align --polish --band 0.3` solves for a 2-feature pair, and the options.
+fn polished_band_problem(x: Vec<f64>, y: Vec<f64>) -> (Problem, SolveOptions) {
     let problem = Problem::builder(
         Signal::uniform(x, 2).unwrap(),
         Signal::uniform(y, 2).unwrap(),
@@ -502,6 +495,19 @@ fn align_with_polish_reports_both_objectives_and_the_certificate() {
         polish: Some(decdtw::PolishOptions::default()),
         ..SolveOptions::default()
     };
+    (problem, options)
+}
+
+#[test]
+fn align_with_polish_reports_both_objectives_and_the_certificate() {
+    let dir = TempDir::new().unwrap();
+    let (x_path, y_path) = (dir.path().join("x.npy"), dir.path().join("y.npy"));
+    let (x, y) = (data(30, 2, 3), data(24, 2, 4));
+    write_npy(&x_path, &[30, 2], &x, Dtype::F64);
+    write_npy(&y_path, &[24, 2], &y, Dtype::F64);
+    let json = align_ok(&dir, &x_path, &y_path, &["--polish", "--band", "0.3"]);
+    let entry = &json["results"][0];
+    let (problem, options) = polished_band_problem(x, y);
     let expected = solve(&problem, &options).unwrap();
     // JSON text round trips floats to within an ulp or so.
     let phi = floats(&entry["phi"]);
@@ -545,17 +551,7 @@ fn align_with_vjp_returns_the_library_gradient_in_the_input_shapes() {
         &["--polish", "--band", "0.3", "--vjp", path_str(&v_path)],
     );
     let grad = &json["results"][0]["grad"];
-    let problem = Problem::builder(
-        Signal::uniform(x, 2).unwrap(),
-        Signal::uniform(y, 2).unwrap(),
-    )
-    .band(0.3)
-    .build()
-    .unwrap();
-    let options = SolveOptions {
-        polish: Some(decdtw::PolishOptions::default()),
-        ..SolveOptions::default()
-    };
+    let (problem, options) = polished_band_problem(x, y);
     let polished = solve(&problem, &options).unwrap().polish.unwrap();
     let expected = decdtw::vjp(&problem, &polished, &v).unwrap();
     // x and y come back n × d, like the inputs.
