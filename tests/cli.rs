@@ -80,21 +80,23 @@ fn path_str(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
-/// Runs `align` with `x`, `y`, `--output dir/out.json` and `extra`; expects success and
-/// returns the parsed JSON.
-fn align_ok(dir: &TempDir, x: &Path, y: &Path, extra: &[&str]) -> Value {
+/// Runs `align` with `x`, `y`, `--output dir/out.json` and `extra`: the process output, the
+/// arguments and the output path.
+fn run_align(dir: &TempDir, x: &Path, y: &Path, extra: &[&str]) -> (Output, Vec<String>, PathBuf) {
     let out = dir.path().join("out.json");
-    let mut args = vec![
-        "align",
-        "--x",
-        path_str(x),
-        "--y",
-        path_str(y),
-        "--output",
-        path_str(&out),
-    ];
-    args.extend(extra);
-    let output = decdtw(&args);
+    let mut args: Vec<String> = ["align", "--x", path_str(x), "--y", path_str(y), "--output"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.push(path_str(&out).to_string());
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    (decdtw(&refs), args, out)
+}
+
+/// Runs `align` (see [`run_align`]); expects success and returns the parsed JSON.
+fn align_ok(dir: &TempDir, x: &Path, y: &Path, extra: &[&str]) -> Value {
+    let (output, _, out) = run_align(dir, x, y, extra);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "align failed: {stderr}");
     serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap()
@@ -103,18 +105,7 @@ fn align_ok(dir: &TempDir, x: &Path, y: &Path, extra: &[&str]) -> Value {
 /// Runs `align` and expects a clean failure: non-zero exit, a message mentioning `needle`
 /// on stderr, and no panic.
 fn align_fails(dir: &TempDir, x: &Path, y: &Path, extra: &[&str], needle: &str) {
-    let out = dir.path().join("out.json");
-    let mut args = vec![
-        "align",
-        "--x",
-        path_str(x),
-        "--y",
-        path_str(y),
-        "--output",
-        path_str(&out),
-    ];
-    args.extend(extra);
-    let output = decdtw(&args);
+    let (output, args, _) = run_align(dir, x, y, extra);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "expected a failure: {args:?}");
     assert!(!stderr.contains("panicked"), "panic: {stderr}");

@@ -14,12 +14,7 @@ pub struct Array {
 
 /// Reads a `.npy` or `.csv` file, chosen by extension.
 pub fn read_array(path: &Path) -> Result<Array, String> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    match ext.as_str() {
+    match super::extension(path).as_str() {
         "npy" => read_npy(path),
         "csv" => read_csv(path),
         _ => Err(format!("{}: expected a .npy or .csv file", path.display())),

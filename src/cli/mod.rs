@@ -58,3 +58,11 @@ pub fn run() -> ExitCode {
         }
     }
 }
+
+/// The extension of `path`, lower-cased (empty when there is none).
+pub fn extension(path: &std::path::Path) -> String {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}

@@ -51,12 +51,7 @@ enum Format {
 }
 
 fn format(path: &Path) -> Result<Format, String> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    match ext.as_str() {
+    match super::extension(path).as_str() {
         "png" => Ok(Format::Png),
         "svg" => Ok(Format::Svg),
         _ => Err(format!(
