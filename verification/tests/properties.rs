@@ -85,14 +85,19 @@ fn refinement_never_increases_the_objective() {
     quickcheck(prop as fn(u64) -> TestResult);
 }
 
+/// The same random problem at the origin and with x's times shifted by `0.37 a` and y's by
+/// `0.53 b`; also returns y's shift.
+fn shifted_pair(seed: u64, a: i8, b: i8) -> Option<(Problem, Problem, f64)> {
+    let (a, b) = (a as f64 * 0.37, b as f64 * 0.53);
+    let p0 = squared_problem(seed, (0.0, 0.0), 1.0).ok()?;
+    let p1 = squared_problem(seed, (a, b), 1.0).ok()?;
+    Some((p0, p1, b))
+}
+
 #[test]
 fn shifting_both_time_axes_shifts_objective_and_intervals_exactly() {
     fn prop(seed: u64, a: i8, b: i8) -> TestResult {
-        let (a, b) = (a as f64 * 0.37, b as f64 * 0.53);
-        let (Ok(p0), Ok(p1)) = (
-            squared_problem(seed, (0.0, 0.0), 1.0),
-            squared_problem(seed, (a, b), 1.0),
-        ) else {
+        let Some((p0, p1, b)) = shifted_pair(seed, a, b) else {
             return TestResult::discard();
         };
         let scale = 1e-12 * (p1.y().end().abs() + p1.y().start().abs() + 1.0);
@@ -123,11 +128,7 @@ fn shifting_both_time_axes_shifts_the_warp_to_grid_resolution() {
     // near-tie on the finest grid; the answers then differ by about one final grid step
     // h = η^R (u − l)/(M − 1). So: warps agree within 2h, objectives to h relative.
     fn prop(seed: u64, a: i8, b: i8) -> TestResult {
-        let (a, b) = (a as f64 * 0.37, b as f64 * 0.53);
-        let (Ok(p0), Ok(p1)) = (
-            squared_problem(seed, (0.0, 0.0), 1.0),
-            squared_problem(seed, (a, b), 1.0),
-        ) else {
+        let Some((p0, p1, b)) = shifted_pair(seed, a, b) else {
             return TestResult::discard();
         };
         let opts = options(seed);
