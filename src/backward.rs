@@ -28,7 +28,9 @@
 //!   the user bound, then the band;
 //! - a singular reduced Hessian (a flat direction of `f` on the free runs): pivots are raised
 //!   to `1e-12` of the Hessian's scale, which returns the derivative of the solution that
-//!   does not move along the flat direction.
+//!   does not move along the flat direction; a negative pivot (with a spline, a point that
+//!   is not a strict local minimum) is replaced by its absolute value and reported the same
+//!   way.
 
 use crate::objective::{hessian_on, mixed_derivatives_on};
 use crate::polish::reduced::{pivot_floor, ReducedHessian};

@@ -32,6 +32,7 @@
 pub mod backward;
 pub mod dp;
 mod error;
+pub mod interpolation;
 pub mod objective;
 pub mod penalty;
 pub mod polish;
@@ -41,6 +42,7 @@ pub mod signal;
 pub use backward::{vjp, Vjp};
 pub use dp::{solve, solve_batch, Kernel, Solution, SolveOptions};
 pub use error::{Error, Result};
+pub use interpolation::{Interpolation, SplineEnds};
 pub use objective::objective;
 pub use penalty::{FeaturePenalty, WarpPenalty};
 pub use polish::{polish, PolishOptions, Polished};

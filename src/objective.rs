@@ -13,9 +13,10 @@
 //! (the one-sided derivatives the polish and the backward pass need).
 
 use crate::error::{check_finite, Error, Result};
+use crate::interpolation::{combine, Curve, PieceWeights, SplineSystem};
 use crate::penalty::{dot, WarpPenalty};
 use crate::problem::Problem;
-use crate::signal::{blend, interpolate, segment_of};
+use crate::signal::{blend, segment_of};
 use nalgebra::DMatrix;
 use num_dual::DualNum;
 
@@ -31,12 +32,18 @@ pub fn objective_generic<D: DualNum<f64>>(
     lambda_cum: D,
 ) -> D {
     let d = problem.x().dim();
+    let moments = problem.interpolant().moments_of(y_values, d);
+    let y = Curve {
+        times: problem.y().times(),
+        values: y_values,
+        moments: &moments,
+    };
     let mut x_i = vec![D::from(0.0); d];
     let mut scratch = vec![D::from(0.0); d];
     let mut total = D::from(0.0);
     for (i, tau) in phi.iter().enumerate() {
         x_at_knot(problem, i, x_values, &mut x_i);
-        total += node_cost(problem, i, &x_i, tau, y_values, &lambda_cum, &mut scratch);
+        total += node_cost(problem, i, &x_i, tau, &y, &lambda_cum, &mut scratch);
     }
     for (i, pair) in phi.windows(2).enumerate() {
         total += edge_cost(problem, i, &pair[0], &pair[1], &lambda);
@@ -75,11 +82,11 @@ pub(crate) fn node_cost<D: DualNum<f64>>(
     i: usize,
     x_i: &[D],
     tau: &D,
-    y_values: &[D],
+    y: &Curve<'_, D>,
     lambda_cum: &D,
     scratch: &mut [D],
 ) -> D {
-    interpolate(problem.y().times(), y_values, tau, scratch);
+    y.evaluate(tau, scratch);
     for (s, x) in scratch.iter_mut().zip(x_i) {
         *s = x.clone() - s.clone();
     }
@@ -223,27 +230,74 @@ impl SparseRows {
     }
 }
 
+/// `∂²f/∂φ∂Y`: through the two samples each knot's piece reads and, for a spline, through
+/// that piece's two moments `M = S Y`, which depend on every sample (`S` is applied by a
+/// tridiagonal solve, so products with it cost `O(Ny·d)`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampleDerivatives {
+    /// `∂g/∂Y` with the moments held fixed (`m × Ny·d`).
+    pub samples: SparseRows,
+    moments: Option<(SparseRows, SplineSystem)>,
+}
+
+impl SampleDerivatives {
+    /// `uᵀ ∂g/∂Y` (length `Ny·d`).
+    pub fn transpose_times(&self, u: &[f64]) -> Vec<f64> {
+        let mut out = self.samples.transpose_times(u);
+        if let Some((rows, system)) = &self.moments {
+            let through = system.moments_adjoint(&rows.transpose_times(u), self.dim());
+            out.iter_mut().zip(through).for_each(|(o, t)| *o += t);
+        }
+        out
+    }
+
+    /// The dense matrix (for tests and reference computations).
+    pub fn to_dense(&self) -> DMatrix<f64> {
+        let mut out = self.samples.to_dense();
+        if let Some((rows, system)) = &self.moments {
+            let direct = rows.to_dense();
+            for r in 0..out.nrows() {
+                let row: Vec<f64> = direct.row(r).iter().copied().collect();
+                for (c, v) in system
+                    .moments_adjoint(&row, self.dim())
+                    .into_iter()
+                    .enumerate()
+                {
+                    out[(r, c)] += v;
+                }
+            }
+        }
+        out
+    }
+
+    fn dim(&self) -> usize {
+        self.moments
+            .as_ref()
+            .map_or(1, |(_, s)| self.samples.ncols / s.len())
+    }
+}
+
 /// `∂²f/∂φ∂z` for each input `z`: row `i` is `∂/∂z (∂f/∂φ_i)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MixedDerivatives {
     /// With respect to x's samples (`m × Nx·d`, columns row-major like the samples).
     pub x: SparseRows,
     /// With respect to y's samples (`m × Ny·d`).
-    pub y: SparseRows,
+    pub y: SampleDerivatives,
     /// With respect to `λ` (`m`).
     pub lambda: Vec<f64>,
     /// With respect to `λ_cum` (`m`).
     pub lambda_cum: Vec<f64>,
 }
 
-/// What knot `i` contributes locally at `φ_i`: the y segment `j` and its length `h`, the
-/// position `α` in it, the slope `y'` of the interpolant, the residual `r = x_i − y(φ_i)`,
+/// What knot `i` contributes locally at `φ_i`: the y segment `j`, the weights of y and its
+/// derivatives there (see [`PieceWeights`]), `y'`, `y''`, the residual `r = x_i − y(φ_i)`,
 /// `∇L(r)` and `∇²L(r) y'`.
 pub(crate) struct KnotLocal {
     j: usize,
-    h: f64,
-    alpha: f64,
+    weights: PieceWeights<f64>,
     dy: Vec<f64>,
+    ddy: Vec<f64>,
     residual: Vec<f64>,
     grad_l: Vec<f64>,
     hess_dy: Vec<f64>,
@@ -253,27 +307,41 @@ impl KnotLocal {
     pub fn new(d: usize) -> Self {
         Self {
             j: 0,
-            h: 1.0,
-            alpha: 0.0,
+            weights: PieceWeights::new(1.0, 0.0, false),
             dy: vec![0.0; d],
+            ddy: vec![0.0; d],
             residual: vec![0.0; d],
             grad_l: vec![0.0; d],
             hess_dy: vec![0.0; d],
         }
     }
 
-    /// Knot `i` at `φ_i`, using y's segment `j` (extended linearly beyond its ends).
+    /// Knot `i` at `φ_i`, using y's segment `j` (its piece extended beyond its ends).
     fn evaluate(&mut self, problem: &Problem, i: usize, phi_i: f64, j: usize) {
-        let y = problem.y();
-        let d = y.dim();
+        let curve = problem.y_curve();
+        let h = curve.times[j + 1] - curve.times[j];
+        let alpha = (phi_i - curve.times[j]) / h;
         self.j = j;
-        self.h = y.times()[self.j + 1] - y.times()[self.j];
-        self.alpha = (phi_i - y.times()[self.j]) / self.h;
+        self.weights = PieceWeights::new(h, alpha, !curve.moments.is_empty());
+        let mut y = vec![0.0; self.dy.len()];
+        combine(&self.weights.value, curve.values, curve.moments, j, &mut y);
+        combine(
+            &self.weights.slope,
+            curve.values,
+            curve.moments,
+            j,
+            &mut self.dy,
+        );
+        combine(
+            &self.weights.curvature,
+            curve.values,
+            curve.moments,
+            j,
+            &mut self.ddy,
+        );
         x_at_knot(problem, i, problem.x().values(), &mut self.residual);
-        let (a, b) = (y.row(self.j), y.row(self.j + 1));
-        for k in 0..d {
-            self.dy[k] = (b[k] - a[k]) / self.h;
-            self.residual[k] -= (1.0 - self.alpha) * a[k] + self.alpha * b[k];
+        for (r, y_k) in self.residual.iter_mut().zip(&y) {
+            *r -= y_k;
         }
         problem
             .feature_penalty()
@@ -281,7 +349,7 @@ impl KnotLocal {
     }
 
     /// `∂/∂φ_i` of the feature term `w_i L(x_i − y(φ_i))` with y on segment `j`:
-    /// `−w_i ∇L(r)·y'_j`.
+    /// `−w_i ∇L(r)·y'`.
     pub fn feature_derivative(&mut self, problem: &Problem, i: usize, phi_i: f64, j: usize) -> f64 {
         self.evaluate(problem, i, phi_i, j);
         -problem.weights()[i] * dot(&self.grad_l, &self.dy)
@@ -292,6 +360,12 @@ impl KnotLocal {
         problem
             .feature_penalty()
             .hessian_times(&self.residual, &self.dy, &mut self.hess_dy);
+    }
+
+    /// `∂²/∂φ_i²` of the feature term divided by `w_i`: `y'ᵀ∇²L(r) y' − ∇L(r)·y''`.
+    fn feature_curvature(&mut self, problem: &Problem) -> f64 {
+        self.hessian_times_dy(problem);
+        dot(&self.dy, &self.hess_dy) - dot(&self.grad_l, &self.ddy)
     }
 }
 
@@ -424,9 +498,8 @@ pub(crate) fn local_derivatives(
             .cumulative
             .push(lambda_cum * w[i] * cum.derivative(deviation));
         if with_hessian {
-            local.hessian_times_dy(problem);
             diag.push(
-                w[i] * dot(&local.dy, &local.hess_dy)
+                w[i] * local.feature_curvature(problem)
                     + lambda_cum * w[i] * cum.second_derivative(deviation),
             );
         }
@@ -468,12 +541,18 @@ pub fn mixed_derivatives_on(
     let mut local = KnotLocal::new(d);
     let mut wrt_x = SparseRows::new(x.values().len());
     let mut wrt_y = SparseRows::new(y.values().len());
+    let system = problem.interpolant().system();
+    let mut wrt_moments = SparseRows::new(if system.is_some() {
+        y.values().len()
+    } else {
+        0
+    });
     let mut wrt_lambda_cum = Vec::with_capacity(m);
     for (i, &phi_i) in phi.iter().enumerate() {
         let w = problem.weights()[i];
         local.evaluate(problem, i, phi_i, segments[i]);
-        let (j, h, alpha) = (local.j, local.h, local.alpha);
         local.hessian_times_dy(problem);
+        let (j, weights) = (local.j, local.weights);
         let (grad_l, hdy) = (&local.grad_l, &local.hess_dy);
         // ∂g_i/∂x_i = −w_i ∇²L(r) y', spread over the two samples knot i reads.
         let source = problem.knot_sources()[i];
@@ -488,14 +567,22 @@ pub fn mixed_derivatives_on(
             }
         }
         wrt_x.end_row();
-        // ∂g_i/∂Y_j = w_i((1 − α)∇²L y' + ∇L/h), ∂g_i/∂Y_{j+1} = w_i(α ∇²L y' − ∇L/h).
-        for (k, (&hdy_k, &gl_k)) in hdy.iter().zip(grad_l).enumerate() {
-            wrt_y.push(j * d + k, w * ((1.0 - alpha) * hdy_k + gl_k / h));
-        }
-        for (k, (&hdy_k, &gl_k)) in hdy.iter().zip(grad_l).enumerate() {
-            wrt_y.push((j + 1) * d + k, w * (alpha * hdy_k - gl_k / h));
-        }
+        // For θ ∈ (Y_j, Y_{j+1}, M_j, M_{j+1}) with weights a_θ in y and b_θ in y':
+        // ∂g_i/∂θ = w_i (a_θ ∇²L(r) y' − b_θ ∇L(r)).
+        let push = |rows: &mut SparseRows, slot: usize, sample: usize| {
+            let (a, b) = (weights.value[slot], weights.slope[slot]);
+            for (k, (&hdy_k, &gl_k)) in hdy.iter().zip(grad_l).enumerate() {
+                rows.push(sample * d + k, w * (a * hdy_k - b * gl_k));
+            }
+        };
+        push(&mut wrt_y, 0, j);
+        push(&mut wrt_y, 1, j + 1);
         wrt_y.end_row();
+        if system.is_some() {
+            push(&mut wrt_moments, 2, j);
+            push(&mut wrt_moments, 3, j + 1);
+            wrt_moments.end_row();
+        }
         let deviation = phi_i - problem.reference_warp()[i];
         wrt_lambda_cum.push(w * problem.cumulative_penalty().derivative(deviation));
     }
@@ -507,7 +594,10 @@ pub fn mixed_derivatives_on(
     }
     Ok(MixedDerivatives {
         x: wrt_x,
-        y: wrt_y,
+        y: SampleDerivatives {
+            samples: wrt_y,
+            moments: system.map(|s| (wrt_moments, s.clone())),
+        },
         lambda: wrt_lambda,
         lambda_cum: wrt_lambda_cum,
     })

@@ -2,6 +2,7 @@
 //! constraints, validated, with the feasible interval of every knot.
 
 use crate::error::{check_finite, check_increasing, check_non_negative, Error, Result};
+use crate::interpolation::{Curve, Interpolant, Interpolation};
 use crate::penalty::{FeaturePenalty, WarpPenalty};
 use crate::signal::{segment_of, Signal};
 
@@ -83,6 +84,7 @@ pub struct ProblemBuilder {
     feature_penalty: FeaturePenalty,
     slope_penalty: WarpPenalty,
     cumulative_penalty: WarpPenalty,
+    interpolation: Interpolation,
     slope_min: PerItem,
     slope_max: PerItem,
     lower: PerItem,
@@ -156,6 +158,11 @@ impl ProblemBuilder {
     /// Sakoe–Chiba band: `|φ_i − φ̄(t_i)| ≤ w_i`, width constant or per knot, in y's time units.
     pub fn band(mut self, width: impl Into<PerItem>) -> Self {
         self.band = Some(width.into());
+        self
+    }
+    /// How y is read between its samples (default: piecewise-linear).
+    pub fn interpolation(mut self, kind: Interpolation) -> Self {
+        self.interpolation = kind;
         self
     }
     /// Pinned endpoints (default) or subsequence mode.
@@ -296,6 +303,7 @@ impl ProblemBuilder {
             &knots, &dt, &lower, &upper, &slope_min, &slope_max, tolerance,
         )?;
 
+        let interpolant = Interpolant::new(self.interpolation, y.times(), y.values(), y.dim());
         Ok(Problem {
             x,
             y,
@@ -308,6 +316,7 @@ impl ProblemBuilder {
             feature_penalty: self.feature_penalty,
             slope_penalty: self.slope_penalty,
             cumulative_penalty: self.cumulative_penalty,
+            interpolant,
             slope_min,
             slope_max,
             lower,
@@ -385,6 +394,7 @@ pub struct Problem {
     feature_penalty: FeaturePenalty,
     slope_penalty: WarpPenalty,
     cumulative_penalty: WarpPenalty,
+    interpolant: Interpolant,
     slope_min: Vec<f64>,
     slope_max: Vec<f64>,
     lower: Vec<f64>,
@@ -412,6 +422,7 @@ impl Problem {
             feature_penalty: FeaturePenalty::default(),
             slope_penalty: WarpPenalty::default(),
             cumulative_penalty: WarpPenalty::default(),
+            interpolation: Interpolation::default(),
             slope_min: PerItem::All(0.0),
             slope_max: PerItem::All(f64::INFINITY),
             lower: PerItem::All(f64::NEG_INFINITY),
@@ -431,6 +442,7 @@ impl Problem {
             .feature_penalty(self.feature_penalty)
             .slope_penalty(self.slope_penalty)
             .cumulative_penalty(self.cumulative_penalty)
+            .interpolation(self.interpolation())
             .slope_min(self.slope_min.clone())
             .slope_max(self.slope_max.clone())
             .lower_bounds(self.user_lower.clone())
@@ -464,6 +476,31 @@ impl Problem {
         let mut out = vec![0.0; self.x.dim()];
         crate::objective::x_at_knot(self, i, self.x.values(), &mut out);
         out
+    }
+
+    /// How y is read between its samples.
+    pub fn interpolation(&self) -> Interpolation {
+        self.interpolant.kind()
+    }
+
+    pub(crate) fn interpolant(&self) -> &Interpolant {
+        &self.interpolant
+    }
+
+    /// `y(τ)` under the problem's interpolation (see [`Interpolation`]).
+    pub fn y_at(&self, tau: f64) -> Vec<f64> {
+        let mut out = vec![0.0; self.y.dim()];
+        self.y_curve().evaluate(&tau, &mut out);
+        out
+    }
+
+    /// y as a function of time (f64).
+    pub(crate) fn y_curve(&self) -> Curve<'_, f64> {
+        Curve {
+            times: self.y.times(),
+            values: self.y.values(),
+            moments: self.interpolant.moments(),
+        }
     }
 
     /// The signal x (the warp is defined on its time axis).

@@ -582,3 +582,55 @@ fn align_with_vjp_returns_the_library_gradient_in_the_input_shapes() {
         "values per pair but the warp has 30 knots",
     );
 }
+
+#[test]
+fn align_with_a_cubic_spline_matches_the_library() {
+    let dir = TempDir::new().unwrap();
+    let (x_path, y_path) = (dir.path().join("x.npy"), dir.path().join("y.npy"));
+    let (x, y) = (data(30, 2, 5), data(24, 2, 6));
+    write_npy(&x_path, &[30, 2], &x, Dtype::F64);
+    write_npy(&y_path, &[24, 2], &y, Dtype::F64);
+    let json = align_ok(
+        &dir,
+        &x_path,
+        &y_path,
+        &["--polish", "--interpolation", "not-a-knot"],
+    );
+    let entry = &json["results"][0];
+    let problem = Problem::builder(
+        Signal::uniform(x, 2).unwrap(),
+        Signal::uniform(y, 2).unwrap(),
+    )
+    .interpolation(decdtw::Interpolation::CubicSpline(
+        decdtw::SplineEnds::NotAKnot,
+    ))
+    .build()
+    .unwrap();
+    let options = SolveOptions {
+        polish: Some(decdtw::PolishOptions::default()),
+        ..SolveOptions::default()
+    };
+    let expected = solve(&problem, &options).unwrap();
+    assert!(close(
+        entry["objective"].as_f64().unwrap(),
+        expected.objective
+    ));
+    assert_eq!(entry["kkt"]["converged"].as_bool(), Some(true));
+    assert!(entry["kkt"]["active"]["kinks"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let output = decdtw(&[
+        "align",
+        "--x",
+        path_str(&x_path),
+        "--y",
+        path_str(&y_path),
+        "--interpolation",
+        "cubic",
+        "--output",
+        "out.json",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not-a-knot"));
+}

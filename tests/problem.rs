@@ -332,3 +332,33 @@ fn interpolants_hit_samples_and_midpoints() {
     assert_eq!(p.x_at_knot(1), vec![4.0, 2.0]);
     assert_eq!(p.x_at_knot(2), vec![2.0, 2.0]);
 }
+
+#[test]
+fn y_at_follows_the_interpolation_and_to_builder_keeps_it() {
+    let times = vec![0.0, 0.2, 0.5, 0.6, 1.0];
+    let values: Vec<f64> = times.iter().map(|t: &f64| (3.0 * t).sin()).collect();
+    let y = Signal::new(times.clone(), values.clone(), 1).unwrap();
+    let x = Signal::uniform(vec![0.0, 0.5, 1.0], 1).unwrap();
+    for kind in [
+        decdtw::Interpolation::Linear,
+        decdtw::Interpolation::CubicSpline(decdtw::SplineEnds::Natural),
+        decdtw::Interpolation::CubicSpline(decdtw::SplineEnds::NotAKnot),
+    ] {
+        let problem = Problem::builder(x.clone(), y.clone())
+            .interpolation(kind)
+            .build()
+            .unwrap();
+        assert_eq!(problem.to_builder().build().unwrap().interpolation(), kind);
+        for (t, v) in times.iter().zip(&values) {
+            assert!((problem.y_at(*t)[0] - v).abs() < 1e-15);
+        }
+        let mid = problem.y_at(0.35)[0];
+        let linear = 0.5 * (values[1] + values[2]);
+        if kind == decdtw::Interpolation::Linear {
+            assert_eq!(mid, linear);
+        } else {
+            // sin is concave here: a spline lies above the chord.
+            assert!(mid > linear, "{kind}: {mid} vs chord {linear}");
+        }
+    }
+}

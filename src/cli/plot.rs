@@ -145,11 +145,7 @@ where
     let features = problem.x().dim().min(MAX_FEATURES);
     let knots = problem.knots();
     let x_at: Vec<Vec<f64>> = (0..knots.len()).map(|i| problem.x_at_knot(i)).collect();
-    let y_at: Vec<Vec<f64>> = figure
-        .phi
-        .iter()
-        .map(|&tau| problem.y().value_at(tau))
-        .collect();
+    let y_at: Vec<Vec<f64>> = figure.phi.iter().map(|&tau| problem.y_at(tau)).collect();
     let at_knots = |rows: &[Vec<f64>], k: usize| -> Vec<(f64, f64)> {
         knots.iter().zip(rows).map(|(&t, v)| (t, v[k])).collect()
     };
@@ -301,7 +297,7 @@ fn heatmap(problem: &Problem) -> Vec<Rectangle<(f64, f64)>> {
             let tau = tau0 + (r as f64 + 0.5) * h;
             let cost: f64 = x_i
                 .iter()
-                .zip(problem.y().value_at(tau))
+                .zip(problem.y_at(tau))
                 .map(|(a, b)| (a - b) * (a - b))
                 .sum();
             let bottom = tau0 + r as f64 * h;

@@ -2,7 +2,9 @@
 //! [`Problem`] and [`SolveOptions`].
 
 use clap::Args;
-use decdtw::{Endpoints, FeaturePenalty, Kernel, PolishOptions, Problem, Signal, SolveOptions};
+use decdtw::{
+    Endpoints, FeaturePenalty, Interpolation, Kernel, PolishOptions, Problem, Signal, SolveOptions,
+};
 use serde::{Serialize, Serializer};
 
 /// Options of the GDTW problem and of the forward pass (library defaults unless given).
@@ -42,6 +44,10 @@ pub struct SolveArgs {
     /// Use the Huber feature penalty with threshold DELTA instead of ‖·‖².
     #[arg(long, value_name = "DELTA", allow_negative_numbers = true, value_parser = positive)]
     pub huber: Option<f64>,
+    /// How y is read between its samples: linear, natural or not-a-knot (cubic splines).
+    #[arg(long, value_name = "KIND", default_value = "linear", value_parser = |s: &str| s.parse::<Interpolation>())]
+    #[serde(serialize_with = "as_text")]
+    pub interpolation: Interpolation,
     /// Polish the DP answer to an exact KKT point of the NLP (adds `dp_objective` and `kkt`).
     #[arg(long)]
     pub polish: bool,
@@ -55,7 +61,8 @@ impl SolveArgs {
     pub fn problem(&self, x: Signal, y: Signal) -> decdtw::Result<Problem> {
         let mut builder = Problem::builder(x, y)
             .lambda(self.lambda)
-            .lambda_cum(self.lambda_cum);
+            .lambda_cum(self.lambda_cum)
+            .interpolation(self.interpolation);
         if self.subsequence {
             builder = builder.endpoints(Endpoints::Subsequence);
         }
@@ -92,6 +99,10 @@ impl SolveArgs {
 
 fn kernel_name<S: Serializer>(kernel: &Kernel, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(kernel.name())
+}
+
+fn as_text<S: Serializer>(value: &Interpolation, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(value)
 }
 
 fn not_nan(s: &str) -> Result<f64, String> {

@@ -1,34 +1,80 @@
 //! Node costs of one knot over its grid: `w_i L(x_i − y(v_j)) + λ_cum w_i R_cum(v_j − φ̄_i)`.
 //!
-//! For the squared Euclidean penalty, with `D_j = ‖x_i − Y_j‖²`, inside segment `j` of y
-//! (`y = (1 − α) Y_j + α Y_{j+1}`) the cost is exactly
-//! `L = (1 − α) D_j + α D_{j+1} − α (1 − α) ‖Y_{j+1} − Y_j‖²`,
-//! so each sample of y in the grid's range costs `O(d)` once and each grid value `O(1)`; at a
-//! sample time (`α = 0`) it is `D_j` itself. Every other penalty goes through the generic
-//! [`node_cost`], which is also the oracle the fast path is tested against.
+//! For the squared Euclidean penalty the feature term is a polynomial in the position `α` on
+//! each segment of y, whose coefficients cost `O(d)` once per segment the grid reaches; each
+//! grid value then costs `O(1)`:
+//! - linear y, with `D_j = ‖x_i − Y_j‖²`: `L = (1 − α) D_j + α D_{j+1} − α (1 − α) ‖Y_{j+1} − Y_j‖²`
+//!   (at a sample time, `α = 0`, it is `D_j` itself);
+//! - a cubic spline, `y = Y_j + α b + α² c + α³ e` on the segment (see [`crate::interpolation`];
+//!   `b = Y_{j+1} − Y_j − h²(2M_j + M_{j+1})/6`, `c = h² M_j/2`, `e = h²(M_{j+1} − M_j)/6`), with
+//!   `u = x_i − Y_j`: `L = u·u − 2α u·b + α²(b·b − 2u·c) + α³(2b·c − 2u·e) + α⁴(c·c + 2b·e)
+//!   + 2α⁵ c·e + α⁶ e·e`.
+//!
+//! Every other penalty goes through the generic [`node_cost`], which is also the oracle the
+//! fast paths are tested against.
 
+use crate::interpolation::Interpolation;
 use crate::objective::{node_cost, x_at_knot};
-use crate::penalty::FeaturePenalty;
+use crate::penalty::{dot, FeaturePenalty};
 use crate::problem::Problem;
 use crate::signal::segment_of;
 
-/// Reusable buffers for [`fill_node_costs`], and `‖Y_{j+1} − Y_j‖²` of every segment of y.
+/// Reusable buffers for [`fill_node_costs`], and per segment of y what the fast paths need.
 pub(crate) struct NodeScratch {
     x_i: Vec<f64>,
     diff: Vec<f64>,
+    /// Linear y: `‖Y_{j+1} − Y_j‖²` per segment.
     segment_sq: Vec<f64>,
+    /// Cubic y: `(b, c, e)` per segment (`3d` values each) and their products
+    /// `[b·b, b·c, b·e, c·c, c·e, e·e]`.
+    cubic: Vec<f64>,
+    cubic_products: Vec<[f64; 6]>,
 }
 
 impl NodeScratch {
     pub fn new(problem: &Problem) -> Self {
         let y = problem.y();
-        let segment_sq = (0..y.len() - 1)
-            .map(|j| squared_distance(y.row(j), y.row(j + 1)))
-            .collect();
+        let d = y.dim();
+        let segments = 0..y.len() - 1;
+        let (mut segment_sq, mut cubic, mut cubic_products) = (vec![], vec![], vec![]);
+        match problem.interpolation() {
+            Interpolation::Linear => {
+                segment_sq = segments
+                    .map(|j| squared_distance(y.row(j), y.row(j + 1)))
+                    .collect()
+            }
+            Interpolation::CubicSpline(_) => {
+                let moments = problem.interpolant().moments();
+                for j in segments {
+                    let h = y.times()[j + 1] - y.times()[j];
+                    let (m0, m1) = (
+                        &moments[j * d..(j + 1) * d],
+                        &moments[(j + 1) * d..(j + 2) * d],
+                    );
+                    let (y0, y1) = (y.row(j), y.row(j + 1));
+                    let b: Vec<f64> = (0..d)
+                        .map(|k| y1[k] - y0[k] - h * h * (2.0 * m0[k] + m1[k]) / 6.0)
+                        .collect();
+                    let c: Vec<f64> = m0.iter().map(|m| h * h * m / 2.0).collect();
+                    let e: Vec<f64> = (0..d).map(|k| h * h * (m1[k] - m0[k]) / 6.0).collect();
+                    cubic_products.push([
+                        dot(&b, &b),
+                        dot(&b, &c),
+                        dot(&b, &e),
+                        dot(&c, &c),
+                        dot(&c, &e),
+                        dot(&e, &e),
+                    ]);
+                    cubic.extend(b.into_iter().chain(c).chain(e));
+                }
+            }
+        }
         Self {
-            x_i: vec![0.0; y.dim()],
-            diff: vec![0.0; y.dim()],
+            x_i: vec![0.0; d],
+            diff: vec![0.0; d],
             segment_sq,
+            cubic,
+            cubic_products,
         }
     }
 }
@@ -46,89 +92,138 @@ pub(crate) fn fill_node_costs(
     scratch: &mut NodeScratch,
 ) {
     x_at_knot(problem, i, problem.x().values(), &mut scratch.x_i);
-    match problem.feature_penalty() {
-        FeaturePenalty::SquaredEuclidean => squared_euclidean(problem, i, values, out, scratch),
-        _ => {
-            let y = problem.y().values();
-            for (o, v) in out.iter_mut().zip(values) {
-                *o = node_cost(
-                    problem,
-                    i,
-                    &scratch.x_i,
-                    v,
-                    y,
-                    &problem.lambda_cum(),
-                    &mut scratch.diff,
+    if problem.feature_penalty() != FeaturePenalty::SquaredEuclidean {
+        let y = problem.y_curve();
+        for (o, v) in out.iter_mut().zip(values) {
+            *o = node_cost(
+                problem,
+                i,
+                &scratch.x_i,
+                v,
+                &y,
+                &problem.lambda_cum(),
+                &mut scratch.diff,
+            );
+        }
+        return;
+    }
+    let y = problem.y();
+    let d = y.dim();
+    let x_i = &scratch.x_i;
+    match problem.interpolation() {
+        Interpolation::Linear => {
+            // D_{j+1} of one segment is D_j of the next.
+            let mut last: Option<(usize, f64)> = None;
+            let enter = |j: usize| {
+                let d_left = match last {
+                    Some((k, d)) if k == j => d,
+                    _ => squared_distance(x_i, y.row(j)),
+                };
+                let d_right = squared_distance(x_i, y.row(j + 1));
+                last = Some((j + 1, d_right));
+                (d_left, d_right, scratch.segment_sq[j])
+            };
+            let feature = |&(d_left, d_right, sq): &(f64, f64, f64), alpha: f64| {
+                (1.0 - alpha) * d_left + alpha * d_right - alpha * (1.0 - alpha) * sq
+            };
+            fill_by_segment(problem, i, values, out, enter, feature);
+        }
+        Interpolation::CubicSpline(_) => {
+            let (cubic, products) = (&scratch.cubic, &scratch.cubic_products);
+            let mut u = vec![0.0; d];
+            let enter = |j: usize| {
+                for ((u_k, x_k), y_k) in u.iter_mut().zip(x_i).zip(y.row(j)) {
+                    *u_k = x_k - y_k;
+                }
+                let bce = &cubic[3 * d * j..3 * d * (j + 1)];
+                let [bb, bc, be, cc, ce, ee] = products[j];
+                let (ub, uc, ue) = (
+                    dot(&u, &bce[..d]),
+                    dot(&u, &bce[d..2 * d]),
+                    dot(&u, &bce[2 * d..]),
                 );
-            }
+                [
+                    dot(&u, &u),
+                    -2.0 * ub,
+                    bb - 2.0 * uc,
+                    2.0 * (bc - ue),
+                    cc + 2.0 * be,
+                    2.0 * ce,
+                    ee,
+                ]
+            };
+            let feature =
+                |p: &[f64; 7], alpha: f64| p.iter().rev().fold(0.0, |acc, &c| acc * alpha + c);
+            fill_by_segment(problem, i, values, out, enter, feature);
         }
     }
 }
 
-fn squared_euclidean(
+/// Walks the non-decreasing `values` through y's segments (`enter(j)` once per segment
+/// reached, as [`segment_of`] would pick it) and writes
+/// `w_i max(feature(α), 0) + λ_cum w_i R_cum(v − φ̄_i)` for each value.
+fn fill_by_segment<S>(
     problem: &Problem,
     i: usize,
     values: &[f64],
     out: &mut [f64],
-    scratch: &mut NodeScratch,
+    mut enter: impl FnMut(usize) -> S,
+    feature: impl Fn(&S, f64) -> f64,
 ) {
-    let y = problem.y();
-    let times = y.times();
+    let times = problem.y().times();
     let w = problem.weights()[i];
     let (lambda_cum, reference) = (problem.lambda_cum(), problem.reference_warp()[i]);
     let cumulative = problem.cumulative_penalty();
-    let x_i = &scratch.x_i;
     let mut j = segment_of(times, values[0]);
-    let (mut d_left, mut d_right) = (
-        squared_distance(x_i, y.row(j)),
-        squared_distance(x_i, y.row(j + 1)),
-    );
+    let mut state = enter(j);
     for (o, &v) in out.iter_mut().zip(values) {
-        // Values are non-decreasing: walk to the segment `segment_of` would pick.
         while j + 2 < times.len() && times[j + 1] <= v {
             j += 1;
-            d_left = d_right;
-            d_right = squared_distance(x_i, y.row(j + 1));
+            state = enter(j);
         }
         let alpha = (v - times[j]) / (times[j + 1] - times[j]);
-        let feature = (1.0 - alpha) * d_left + alpha * d_right
-            - alpha * (1.0 - alpha) * scratch.segment_sq[j];
-        *o = w * feature.max(0.0) + lambda_cum * w * cumulative.value(v - reference);
+        *o = w * feature(&state, alpha).max(0.0) + lambda_cum * w * cumulative.value(v - reference);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Problem, Signal};
+    use crate::{Problem, Signal, SplineEnds};
 
     #[test]
-    fn fast_squared_path_matches_generic_node_cost() {
+    fn fast_squared_paths_match_generic_node_cost() {
         let xs: Vec<f64> = (0..24).map(|i| (i as f64 * 0.7).sin()).collect();
         let ys: Vec<f64> = (0..30)
             .map(|i| (i as f64 * 0.5).cos() + 0.1 * i as f64)
             .collect();
         let x = Signal::uniform(xs, 2).unwrap();
         let y = Signal::uniform(ys, 2).unwrap();
-        let problem = Problem::builder(x, y).lambda_cum(0.3).build().unwrap();
-        let values: Vec<f64> = (0..200).map(|j| j as f64 / 199.0).collect();
-        let mut scratch = NodeScratch::new(&problem);
-        let mut fast = vec![0.0; values.len()];
-        for i in 0..problem.num_knots() {
-            fill_node_costs(&problem, i, &values, &mut fast, &mut scratch);
-            for (v, f) in values.iter().zip(&fast) {
-                let mut diff = vec![0.0; 2];
-                let x_i: Vec<f64> = {
-                    let mut x = vec![0.0; 2];
-                    x_at_knot(&problem, i, problem.x().values(), &mut x);
-                    x
-                };
-                let generic =
-                    node_cost(&problem, i, &x_i, v, problem.y().values(), &0.3, &mut diff);
-                assert!(
-                    (f - generic).abs() <= 1e-13 * (1.0 + generic.abs()),
-                    "{f} vs {generic}"
-                );
+        for kind in [
+            Interpolation::Linear,
+            Interpolation::CubicSpline(SplineEnds::Natural),
+            Interpolation::CubicSpline(SplineEnds::NotAKnot),
+        ] {
+            let problem = Problem::builder(x.clone(), y.clone())
+                .lambda_cum(0.3)
+                .interpolation(kind)
+                .build()
+                .unwrap();
+            let values: Vec<f64> = (0..200).map(|j| j as f64 / 199.0).collect();
+            let mut scratch = NodeScratch::new(&problem);
+            let mut fast = vec![0.0; values.len()];
+            for i in 0..problem.num_knots() {
+                fill_node_costs(&problem, i, &values, &mut fast, &mut scratch);
+                let x_i = problem.x_at_knot(i);
+                for (v, f) in values.iter().zip(&fast) {
+                    let mut diff = vec![0.0; 2];
+                    let generic =
+                        node_cost(&problem, i, &x_i, v, &problem.y_curve(), &0.3, &mut diff);
+                    assert!(
+                        (f - generic).abs() <= 1e-13 * (1.0 + generic.abs()),
+                        "{kind}: {f} vs {generic}"
+                    );
+                }
             }
         }
     }

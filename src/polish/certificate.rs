@@ -77,8 +77,7 @@ pub fn certify(
         .fold(0.0, f64::max);
     let y = problem.y();
     let span = y.end() - y.start();
-    let times = y.times();
-    let all_releases = releases(set, &model, phi, times);
+    let all_releases = releases(set, &model, phi, problem);
     let min_multiplier = all_releases
         .iter()
         .map(|r| relative(r.rate, r.scale).copysign(r.rate))

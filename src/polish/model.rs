@@ -27,7 +27,7 @@ impl PieceModel {
         let one_sided: Vec<(f64, f64)> = phi
             .iter()
             .enumerate()
-            .map(|(i, &tau)| match kink_at(problem.y().times(), tau) {
+            .map(|(i, &tau)| match kink_at(problem, tau) {
                 Some(j) => {
                     // The piece's own segment gives one side; the other is evaluated here.
                     let other = if segments[i] == j { j - 1 } else { j };

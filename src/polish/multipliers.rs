@@ -7,6 +7,7 @@
 
 use super::model::PieceModel;
 use super::working_set::{Hold, SlopeLimit, WorkingSet};
+use crate::problem::Problem;
 use serde::Serialize;
 
 /// An active constraint of the NLP.
@@ -64,7 +65,12 @@ impl Multiplier {
 
 /// Every release the working set allows at `φ` (one per direction). The rates of the knots
 /// before and after each tie are accumulated from the run's ends, `O(m)` in all.
-pub fn releases(set: &WorkingSet, model: &PieceModel, phi: &[f64], times: &[f64]) -> Vec<Release> {
+pub fn releases(
+    set: &WorkingSet,
+    model: &PieceModel,
+    phi: &[f64],
+    problem: &Problem,
+) -> Vec<Release> {
     let mut out = Vec::new();
     for run in set.runs() {
         // before[s][i - first] = (rate, scale) of knots first..=i moving up (s = 1) or down (0);
@@ -115,7 +121,7 @@ pub fn releases(set: &WorkingSet, model: &PieceModel, phi: &[f64], times: &[f64]
             None => {
                 if run
                     .knots()
-                    .any(|k| super::working_set::kink_at(times, phi[k]).is_some())
+                    .any(|k| super::working_set::kink_at(problem, phi[k]).is_some())
                 {
                     push(None, run.knots(), false);
                     push(None, run.knots(), true);

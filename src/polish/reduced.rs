@@ -45,8 +45,9 @@ impl<'a> ReducedHessian<'a> {
     }
 
     /// Solves `H_r δ = rhs` by the LDLᵀ factorisation of the tridiagonal `H_r`. A pivot below
-    /// `floor` (a flat or negatively curved direction) is raised to `floor`; the second
-    /// value says whether that happened.
+    /// `floor` (a flat or negatively curved direction) is replaced by `max(|pivot|, floor)`,
+    /// which keeps the factorisation positive definite (a Newton step then still descends);
+    /// the second value says whether that happened.
     pub fn solve(&self, mut rhs: Vec<f64>, floor: f64) -> (Vec<f64>, bool) {
         let n = self.diag.len();
         let mut pivots = self.diag.clone();
@@ -58,7 +59,7 @@ impl<'a> ReducedHessian<'a> {
                 rhs[r] -= factor * rhs[r - 1];
             }
             if pivots[r] < floor || pivots[r].is_nan() {
-                pivots[r] = floor;
+                pivots[r] = pivots[r].abs().max(floor);
                 raised = true;
             }
         }

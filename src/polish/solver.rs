@@ -14,7 +14,10 @@
 //! With squared penalties and piecewise-linear y every piece is a convex quadratic, the step
 //! lands exactly on the minimiser of the model, and the method ends in finitely many
 //! iterations at an exact KKT point. Other (convex) penalties take the same steps with a line
-//! search for the zero of the directional derivative.
+//! search for the zero of the directional derivative. A cubic-spline y has no kinks (segment
+//! ends are no constraints) but makes `f` nonconvex: negative pivots of the reduced Hessian
+//! are replaced by their absolute values (so the step descends) and the step length
+//! backtracks until `f` falls enough (Armijo).
 
 use super::model::PieceModel;
 use super::multipliers::{releases, Release};
@@ -97,7 +100,8 @@ impl ActiveSetSolver {
         let quadratic = problem.feature_penalty() == FeaturePenalty::SquaredEuclidean
             && problem.slope_penalty() == WarpPenalty::Squared
             && (problem.lambda_cum() == 0.0
-                || problem.cumulative_penalty() == WarpPenalty::Squared);
+                || problem.cumulative_penalty() == WarpPenalty::Squared)
+            && problem.interpolation().has_kinks();
         Ok(Self {
             working_set: WorkingSet::at_start(problem, phi),
             tolerance,
@@ -134,7 +138,7 @@ impl ActiveSetSolver {
         if !stationary && !self.stalled {
             return self.step(problem, phi, &model, &free);
         }
-        let candidates = releases(set, &model, phi, problem.y().times());
+        let candidates = releases(set, &model, phi, problem);
         let worst = candidates
             .into_iter()
             .filter(|r| r.rate < -self.tolerance * r.scale)
@@ -175,14 +179,25 @@ impl ActiveSetSolver {
             f64::INFINITY
         };
         let (block_length, block) = ratio_test(problem, &self.working_set, phi, &p);
-        let mut length = model_length.min(block_length);
+        let convex = problem.interpolation().has_kinks();
+        // Nonconvex pieces: a direction of negative curvature starts from the full step.
+        let trial_length = if convex || curvature > 0.0 {
+            model_length
+        } else {
+            1.0
+        };
+        let mut length = trial_length.min(block_length);
         if !length.is_finite() {
             return Err(Error::Polish {
                 reason: "the model is unbounded along a free direction".into(),
             });
         }
-        let mut blocked = block.is_some() && block_length <= model_length;
-        if !self.quadratic {
+        let mut blocked = block.is_some() && block_length <= trial_length;
+        if !convex {
+            let accepted = backtrack(problem, phi, &p, slope, length)?;
+            blocked &= accepted == length;
+            length = accepted;
+        } else if !self.quadratic {
             // f is convex along p within the pieces, so its directional derivative rises
             // with the step: bisect for its zero (derivatives, unlike values of f, stay
             // accurate near the minimum).
@@ -207,6 +222,7 @@ impl ActiveSetSolver {
             }
         }
         let before = phi.clone();
+        let f_before = objective(problem, phi)?;
         for (x, d) in phi.iter_mut().zip(&p) {
             *x += length * d;
         }
@@ -218,8 +234,9 @@ impl ActiveSetSolver {
             }
         }
         self.working_set.snap(problem, phi);
-        // A step that moves nothing and adds no constraint: no decrease is left to rounding.
-        self.stalled = !blocked && *phi == before;
+        // A step that adds no constraint and does not lower f: no decrease is left to
+        // rounding (steps at that level may flip a knot between two neighbouring floats).
+        self.stalled = !blocked && (*phi == before || objective(problem, phi)? >= f_before);
         Ok(Action::Step { length, blocked })
     }
 
@@ -234,9 +251,8 @@ impl ActiveSetSolver {
             Some(C::SlopeMin { interval } | C::SlopeMax { interval }) => set.ties[interval] = None,
             Some(C::Fixed { .. }) | None => {}
         }
-        let times = problem.y().times();
         for k in release.knots.clone() {
-            if let Some(j) = super::working_set::kink_at(times, phi[k]) {
+            if let Some(j) = super::working_set::kink_at(problem, phi[k]) {
                 set.segments[k] = if release.up { j } else { j - 1 };
             }
         }
@@ -359,6 +375,9 @@ fn ratio_test(
             consider((target - delta) / change, i, Blocker::Tie(limit));
         }
     }
+    if !problem.interpolation().has_kinks() {
+        return best;
+    }
     let times = problem.y().times();
     let last = times.len() - 1;
     for (k, (&x, &d)) in phi.iter().zip(p).enumerate() {
@@ -370,6 +389,37 @@ fn ratio_test(
         }
     }
     best
+}
+
+/// Armijo backtracking from `length` along the descent direction `p` (`slope = ∇f·p < 0`):
+/// halves the step until `f` falls by at least `10⁻⁴ · length · |slope|`. Once `f` can no
+/// longer resolve the decrease (the change is at its rounding level), a step that halves the
+/// directional derivative is accepted instead. Returns 0 if no step helps.
+fn backtrack(problem: &Problem, phi: &[f64], p: &[f64], slope: f64, length: f64) -> Result<f64> {
+    let f0 = objective(problem, phi)?;
+    let largest = p.iter().fold(0.0f64, |a, b| a.max(b.abs()));
+    let span = problem.y().end() - problem.y().start();
+    let mut t = length;
+    loop {
+        if t * largest <= 1e-15 * span {
+            // Too short for f to judge: a first step that short only adds its blocking
+            // constraint and is taken; a backtracked one is not.
+            return Ok(if t == length { t } else { 0.0 });
+        }
+        let trial: Vec<f64> = phi.iter().zip(p).map(|(a, b)| a + t * b).collect();
+        let f = objective(problem, &trial)?;
+        if f <= f0 + 1e-4 * t * slope {
+            return Ok(t);
+        }
+        if (f - f0).abs() <= 1e-14 * f0.abs() {
+            let g = crate::objective::gradient(problem, &trial)?;
+            let directional: f64 = g.iter().zip(p).map(|(a, b)| a * b).sum();
+            if directional.abs() <= 0.5 * slope.abs() {
+                return Ok(t);
+            }
+        }
+        t *= 0.5;
+    }
 }
 
 /// The Newton direction on the free runs: `p = −P H_r⁻¹ Pᵀ g` (zero on held runs). A pivot
@@ -426,10 +476,11 @@ fn fingerprint(problem: &Problem) -> u64 {
         v.to_bits().hash(&mut hasher);
     }
     format!(
-        "{:?}{:?}{:?}",
+        "{:?}{:?}{:?}{:?}",
         problem.feature_penalty(),
         problem.slope_penalty(),
-        problem.cumulative_penalty()
+        problem.cumulative_penalty(),
+        problem.interpolation()
     )
     .hash(&mut hasher);
     hasher.finish()

@@ -132,7 +132,8 @@ impl WorkingSet {
 
     /// Puts every run exactly on its constraints: a held run at its hold, and every tied
     /// interval at its slope limit, propagated outwards from the held (or the first) knot.
-    pub fn snap(&self, problem: &Problem, phi: &mut [f64]) {
+    /// For a spline (no kinks) every knot's segment then follows the right-hand rule.
+    pub fn snap(&mut self, problem: &Problem, phi: &mut [f64]) {
         for run in self.runs() {
             let anchor = match run.hold {
                 Some(k) => {
@@ -148,6 +149,9 @@ impl WorkingSet {
                 phi[i] = phi[i + 1] - tie_step(problem, i, self.ties[i].expect("tied interval"));
             }
         }
+        if !problem.interpolation().has_kinks() {
+            self.segments = crate::objective::right_segments(problem, phi);
+        }
     }
 }
 
@@ -160,9 +164,13 @@ pub fn tie_step(problem: &Problem, i: usize, limit: SlopeLimit) -> f64 {
     slope * problem.dt()[i]
 }
 
-/// The interior sample time `ty_j` (`0 < j < Ny − 1`) that `τ` equals exactly, if any: a
-/// kink of the piecewise-linear interpolant.
-pub fn kink_at(times: &[f64], tau: f64) -> Option<usize> {
+/// The interior sample time `ty_j` (`0 < j < Ny − 1`) that `τ` equals exactly, if y is
+/// piecewise-linear (a kink of the interpolant; a spline has none).
+pub fn kink_at(problem: &Problem, tau: f64) -> Option<usize> {
+    if !problem.interpolation().has_kinks() {
+        return None;
+    }
+    let times = problem.y().times();
     let j = times.partition_point(|&t| t < tau);
     (j > 0 && j + 1 < times.len() && times[j] == tau).then_some(j)
 }

@@ -113,7 +113,10 @@ pub fn check_direction(
             "the direction is zero (e.g. infinite limits cannot move)".into(),
         );
     }
-    let h = step_for(problem, input);
+    // Steps along delta scaled so that its largest entry moves by step_for: a short delta
+    // must not shrink the perturbation into the re-solves' rounding.
+    let unit = step_for(problem, input);
+    let h = unit / delta.iter().fold(0.0f64, |a, d| a.max(d.abs()));
     let mut quotients = Vec::with_capacity(2);
     for step in [h, h / 2.0] {
         let mut warps = Vec::with_capacity(2);
@@ -147,9 +150,9 @@ pub fn check_direction(
     let finite_difference = (4.0 * quotients[1] - quotients[0]) / 3.0;
     let analytic: f64 = input.of(vjp).iter().zip(delta).map(|(g, d)| g * d).sum();
     let span = problem.y().end() - problem.y().start();
-    // h is 1e-5 of the input's scale, so span / (h / 1e-5) is "φ per unit relative change".
+    // unit is 1e-5 of the input's scale, so span / (unit / 1e-5) is "φ per unit relative change".
     let natural = v.iter().map(|x| x.abs()).sum::<f64>()
-        * (span * 1e-5 / h)
+        * (span * 1e-5 / unit)
         * delta.iter().map(|x| x.abs()).sum::<f64>();
     Outcome::Compared {
         finite_difference,
@@ -176,7 +179,7 @@ pub fn huber_branches(problem: &Problem, phi: &[f64]) -> Vec<bool> {
     let mut out = Vec::new();
     if let FeaturePenalty::Huber { delta } = problem.feature_penalty() {
         for (i, &tau) in phi.iter().enumerate() {
-            let (x, y) = (problem.x_at_knot(i), problem.y().value_at(tau));
+            let (x, y) = (problem.x_at_knot(i), problem.y_at(tau));
             let norm = x
                 .iter()
                 .zip(&y)

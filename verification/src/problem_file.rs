@@ -6,7 +6,8 @@
 //!   "tx": [...], "ty": [...],            // optional sample times (default uniform on [0, 1])
 //!   "lambda": 0.1, "lambda_cum": 0.0,    // optional, defaults as in the library
 //!   "band": 0.2, "slope_min": 0.0, "slope_max": 3.0,
-//!   "subsequence": false, "huber": 1.0 } // optional
+//!   "subsequence": false, "huber": 1.0,
+//!   "interpolation": "not-a-knot" }      // optional: linear (default), natural, not-a-knot
 //! ```
 
 use decdtw::{Endpoints, FeaturePenalty, Problem, Signal};
@@ -57,6 +58,7 @@ struct ProblemFile {
     #[serde(default)]
     subsequence: bool,
     huber: Option<f64>,
+    interpolation: Option<String>,
 }
 
 /// Parses a problem from JSON text (see the module documentation).
@@ -85,6 +87,9 @@ pub fn parse_problem(text: &str) -> Result<Problem, String> {
     }
     if let Some(delta) = file.huber {
         builder = builder.feature_penalty(FeaturePenalty::Huber { delta });
+    }
+    if let Some(kind) = file.interpolation {
+        builder = builder.interpolation(kind.parse().map_err(|e: decdtw::Error| e.to_string())?);
     }
     builder.build().map_err(|e| e.to_string())
 }

@@ -1,7 +1,7 @@
 //! Reproducible random GDTW problems: random-walk signals, uniform or jittered times, and
-//! random penalties, slope limits, bounds, bands and endpoint modes.
+//! random penalties, slope limits, bounds, bands, endpoint modes and interpolations of y.
 
-use decdtw::{Endpoints, FeaturePenalty, Problem, Signal, WarpPenalty};
+use decdtw::{Endpoints, FeaturePenalty, Interpolation, Problem, Signal, SplineEnds, WarpPenalty};
 
 /// SplitMix64: a small, fast, reproducible generator.
 #[derive(Debug, Clone)]
@@ -76,6 +76,9 @@ pub struct Config {
     pub d: (usize, usize),
     /// Probability of each optional feature (band, slope limits, bounds, subsequence, …).
     pub p_feature: f64,
+    /// Probability that y is a cubic spline (natural or not-a-knot, equally likely) instead
+    /// of piecewise-linear.
+    pub p_spline: f64,
 }
 
 impl Default for Config {
@@ -85,6 +88,7 @@ impl Default for Config {
             ny: (3, 12),
             d: (1, 3),
             p_feature: 0.4,
+            p_spline: 0.25,
         }
     }
 }
@@ -149,6 +153,14 @@ pub fn random_builder_result(seed: u64, config: &Config) -> decdtw::Result<Probl
             .map(|l| l + rng.range(0.4, 1.2) * y_span)
             .collect();
         b = b.lower_bounds(lo).upper_bounds(hi);
+    }
+    // Drawn last, so that the other draws of a seed do not depend on `p_spline`.
+    if rng.chance(config.p_spline) {
+        b = b.interpolation(Interpolation::CubicSpline(if rng.chance(0.5) {
+            SplineEnds::Natural
+        } else {
+            SplineEnds::NotAKnot
+        }));
     }
     b.build()
 }

@@ -114,6 +114,7 @@ pub fn builtin_problems(full: bool) -> Vec<NamedProblem> {
             ny: (8, largest),
             d: (1, 4),
             p_feature: 0.5,
+            ..Config::default()
         },
     ];
     (0..count as u64)
@@ -243,7 +244,7 @@ pub fn natural_vjp_scale(p: &Problem, polished: &decdtw::Polished, v: &[f64], in
     let max = |x: &[f64]| x.iter().fold(0.0f64, |a, b| a.max(b.abs()));
     let unit = match (input, mixed_derivatives_on(p, phi, segments)) {
         (Input::X, Ok(b)) => max(&b.x.values) / smallest,
-        (Input::Y, Ok(b)) => max(&b.y.values) / smallest,
+        (Input::Y, Ok(b)) => max(&b.y.samples.values) / smallest,
         (Input::Lambda, Ok(b)) => max(&b.lambda) / smallest,
         (Input::LambdaCum, Ok(b)) => max(&b.lambda_cum) / smallest,
         (Input::SlopeMin | Input::SlopeMax, _) => max(p.dt()),

@@ -32,12 +32,15 @@ fn smooth_point(problem: &Problem, rng: &mut Rng) -> Vec<f64> {
 fn hand_coded_derivatives_match_dual_numbers() {
     let config = Config::default();
     let mut rng = Rng::new(11);
-    let mut huber = 0;
+    let (mut huber, mut splines) = (0, 0);
     for seed in 0..150 {
         let case = random_problem(seed * 7919, &config);
         let problem = &case.problem;
         if problem.feature_penalty() != decdtw::FeaturePenalty::SquaredEuclidean {
             huber += 1;
+        }
+        if !problem.interpolation().has_kinks() {
+            splines += 1;
         }
         let phi = smooth_point(problem, &mut rng);
         let errors = check_derivatives(problem, &phi).unwrap();
@@ -51,6 +54,7 @@ fn hand_coded_derivatives_match_dual_numbers() {
         huber > 20,
         "the random problems must exercise the Huber penalty"
     );
+    assert!(splines > 20, "and cubic-spline y ({splines})");
 }
 
 #[test]

@@ -35,6 +35,7 @@ fn dp_equals_exhaustive_enumeration_on_tiny_graphs() {
         ny: (2, 6),
         d: (1, 2),
         p_feature: 0.5,
+        ..Config::default()
     };
     let mut rng = Rng::new(3);
     let (mut subsequence, mut pinned) = (0, 0);

@@ -21,10 +21,12 @@ fn vjp_matches_central_differences_of_the_solve() {
         ny: (4, 25),
         d: (1, 3),
         p_feature: 0.5,
+        ..Config::default()
     };
     let mut rng = Rng::new(4242);
     let mut compared = std::collections::HashMap::new();
     let (mut unstable, mut not_applicable, mut with_kinks, mut subsequence) = (0, 0, 0, 0);
+    let mut splines = 0;
     for seed in 0..120 {
         let case = random_problem(seed, &config);
         let p = &case.problem;
@@ -60,9 +62,12 @@ fn vjp_matches_central_differences_of_the_solve() {
         if any && p.endpoints() == decdtw::Endpoints::Subsequence {
             subsequence += 1;
         }
+        if any && !p.interpolation().has_kinks() {
+            splines += 1;
+        }
     }
     println!(
-        "compared per input {compared:?}; unstable {unstable}; not applicable {not_applicable}; kinks {with_kinks}"
+        "compared per input {compared:?}; unstable {unstable}; not applicable {not_applicable}; kinks {with_kinks}; splines {splines}"
     );
     // Unstable steps are counted, and must stay the exception.
     let total: usize = compared.values().sum();
@@ -83,4 +88,5 @@ fn vjp_matches_central_differences_of_the_solve() {
         subsequence >= 10,
         "{subsequence} subsequence problems compared"
     );
+    assert!(splines >= 15, "{splines} cubic-spline problems compared");
 }

@@ -14,10 +14,11 @@ fn structured_vjp_equals_the_dense_formula() {
         ny: (3, 30),
         d: (1, 3),
         p_feature: 0.5,
+        ..Config::default()
     };
     let mut rng = Rng::new(99);
     let (mut compared, mut skipped) = (0, 0);
-    let mut seen = [0usize; 6]; // lower, upper, slope min, slope max, kinks, band-credited
+    let mut seen = [0usize; 7]; // lower, upper, slope min, slope max, kinks, band-credited, spline
     for seed in 0..300 {
         let case = random_problem(seed, &config);
         let p = &case.problem;
@@ -39,6 +40,7 @@ fn structured_vjp_equals_the_dense_formula() {
             seen[slot] += (list > 0) as usize;
         }
         seen[5] += structured.band.iter().any(|&b| b != 0.0) as usize;
+        seen[6] += !p.interpolation().has_kinks() as usize;
         for input in Input::ALL {
             let Some(jacobian) = dense_jacobian(p, &polished, input) else {
                 skipped += 1;
@@ -68,7 +70,7 @@ fn structured_vjp_equals_the_dense_formula() {
     );
     for (count, what) in seen
         .iter()
-        .zip(["lower", "upper", "s_min", "s_max", "kink", "band"])
+        .zip(["lower", "upper", "s_min", "s_max", "kink", "band", "spline"])
     {
         assert!(
             *count >= 5,

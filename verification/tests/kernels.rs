@@ -12,6 +12,7 @@ fn kernels_agree_with_plain_kernel() {
         ny: (4, 40),
         d: (1, 3),
         p_feature: 0.5,
+        ..Config::default()
     };
     let mut rng = Rng::new(17);
     let mut limited = 0;

@@ -6,7 +6,8 @@ use argmin::core::{Executor, State};
 use argmin_checkpointing_file::FileCheckpoint;
 use decdtw::polish::{finish, ActiveSetSolver, Nlp, ProgressLog};
 use decdtw::{
-    objective, polish, solve, Endpoints, Error, PolishOptions, Problem, Signal, SolveOptions,
+    objective, polish, solve, Endpoints, Error, Interpolation, PolishOptions, Problem, Signal,
+    SolveOptions, SplineEnds,
 };
 use decdtw_verification::qp::{DenseQp, LinearConstraint};
 use decdtw_verification::random::{random_problem, random_times, random_walk, Config, Rng};
@@ -35,6 +36,7 @@ fn polish_never_raises_f_and_certifies_a_kkt_point() {
                 ny: (20, 80),
                 d: (1, 4),
                 p_feature: 0.5,
+                ..Config::default()
             },
             1000..1100,
         ),
@@ -247,12 +249,21 @@ fn affine_y_matches_an_independent_dense_qp_solve() {
 #[test]
 fn dp_objective_converges_from_above_to_the_polished_one() {
     let levels = [6usize, 12, 24, 48, 96, 192, 384];
-    for seed in [3u64, 17, 29] {
+    let kinds = [
+        Interpolation::Linear,
+        Interpolation::CubicSpline(SplineEnds::Natural),
+        Interpolation::CubicSpline(SplineEnds::NotAKnot),
+    ];
+    for (seed, kind) in [3u64, 17, 29].into_iter().zip(kinds) {
         let mut rng = Rng::new(seed);
         let d = 2;
         let x = Signal::uniform(random_walk(&mut rng, 40, d), d).unwrap();
         let y = Signal::uniform(random_walk(&mut rng, 50, d), d).unwrap();
-        let problem = Problem::builder(x, y).lambda(0.2).build().unwrap();
+        let problem = Problem::builder(x, y)
+            .lambda(0.2)
+            .interpolation(kind)
+            .build()
+            .unwrap();
         let runs: Vec<(f64, decdtw::Polished)> = levels
             .iter()
             .map(|&levels| {
@@ -284,6 +295,56 @@ fn dp_objective_converges_from_above_to_the_polished_one() {
         );
         let rises = gaps.windows(2).filter(|w| w[1] > w[0]).count();
         assert!(rises <= 1, "seed {seed}: gaps {gaps:?}");
+    }
+}
+
+#[test]
+fn spline_y_recovers_a_smooth_warp_exactly() {
+    // y samples a strictly increasing cubic c, which the not-a-knot spline reproduces
+    // exactly; x_i = c(ψ(t_i)) for the smooth warp ψ(t) = t^1.3. With λ = 0 every knot's
+    // term is ≥ 0 and vanishes only at φ_i = ψ(t_i): the polish must land there. Linear
+    // interpolation of the same samples cannot (its y is not c between samples).
+    let c = |s: f64| 0.2 + 1.5 * s + 0.4 * s * s - 0.3 * s * s * s;
+    let psi = |t: f64| t.powf(1.3);
+    let y_times = decdtw::signal::uniform_times(12);
+    let y = Signal::new(y_times.clone(), y_times.iter().map(|&s| c(s)).collect(), 1).unwrap();
+    let x_times = decdtw::signal::uniform_times(30);
+    let x = Signal::new(
+        x_times.clone(),
+        x_times.iter().map(|&t| c(psi(t))).collect(),
+        1,
+    )
+    .unwrap();
+    for kind in [
+        Interpolation::CubicSpline(SplineEnds::NotAKnot),
+        Interpolation::Linear,
+    ] {
+        let problem = Problem::builder(x.clone(), y.clone())
+            .lambda(0.0)
+            .interpolation(kind)
+            .build()
+            .unwrap();
+        let (_, polished) = polished_from_dp(&problem, None);
+        assert!(
+            polished.certificate.holds(1e-9),
+            "{:?}",
+            polished.certificate
+        );
+        let error = polished
+            .phi
+            .iter()
+            .zip(&x_times)
+            .map(|(p, &t)| (p - psi(t)).abs())
+            .fold(0.0, f64::max);
+        if kind == Interpolation::Linear {
+            assert!(
+                error > 1e-5,
+                "linear y should not be exact here ({error:e})"
+            );
+        } else {
+            assert!(error < 1e-10, "spline warp off by {error:e}");
+            assert!(polished.objective < 1e-24, "{}", polished.objective);
+        }
     }
 }
 
