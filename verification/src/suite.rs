@@ -103,7 +103,7 @@ impl Tally {
 }
 
 /// The built-in problems: random problems exercising every kind of constraint (both modes,
-/// bands, bounds, slope limits, Huber penalties, non-uniform times), and tiny ones for the
+/// bands, bounds, slope limits, Huber penalties, non-uniform times, linear and spline y), and tiny ones for the
 /// exhaustive enumeration. `full` makes more and larger ones.
 pub fn builtin_problems(full: bool) -> Vec<NamedProblem> {
     let (count, largest) = if full { (240, 80) } else { (30, 30) };
@@ -120,8 +120,9 @@ pub fn builtin_problems(full: bool) -> Vec<NamedProblem> {
     (0..count as u64)
         .map(|seed| {
             let case = random_problem(seed, &configs[seed as usize % 2]);
+            let interpolation = case.problem.interpolation();
             NamedProblem {
-                name: format!("random {}", case.seed),
+                name: format!("random {} ({interpolation} y)", case.seed),
                 problem: case.problem,
             }
         })
