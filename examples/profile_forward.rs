@@ -7,7 +7,11 @@ mod common;
 use decdtw::{solve, SolveOptions};
 
 fn main() {
-    let (n, d) = (512, 16);
+    let n: usize = std::env::var("DECDTW_PROFILE_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(512);
+    let d = 16;
     let problem = common::random_pair(&mut 42, n, d);
     let options = SolveOptions {
         levels: Some(n + 1),

@@ -126,6 +126,18 @@ impl SlopeTerm {
         }
     }
 
+    pub fn dt(&self) -> f64 {
+        self.dt
+    }
+
+    pub fn expected_slope(&self) -> f64 {
+        self.expected_slope
+    }
+
+    pub fn penalty(&self) -> WarpPenalty {
+        self.penalty
+    }
+
     /// `λ Δt R(δ/Δt − s)` for the step `δ = φ_{i+1} − φ_i`.
     #[inline]
     pub fn cost<D: DualNum<f64>>(&self, lambda: &D, step: D) -> D {

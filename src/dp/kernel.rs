@@ -9,8 +9,12 @@
 //! - [`Kernel::Monge`] uses that the cost matrix is (staircase) Monge when `R` is convex, so the
 //!   leftmost minimiser is non-decreasing in `k` over reachable rows; divide and conquer on `k`
 //!   solves the stage exactly in `O(M log M)`.
+//!
+//! The edge cost is specialised once per stage: for `R(u) = u²` it is `c (δ − b)²` with
+//! `c = λ/Δt`, `b = s Δt`, so the inner loops do no division and no dispatch on the penalty.
 
 use crate::objective::SlopeTerm;
+use crate::penalty::WarpPenalty;
 use crate::problem::Problem;
 
 /// Marks a value of the next knot that no feasible predecessor reaches.
@@ -87,36 +91,40 @@ impl<'a> Stage<'a> {
         }
     }
 
-    /// `D_i(j) + edge cost` (`+∞` if `j` is unreachable), for a slope known to be allowed.
+    /// Leftmost minimiser of row `k` over `j ∈ [from, to)`, all of whose slopes are allowed:
+    /// `min_j D_i(j) + edge(v_k − v_j)` (`+∞` if no `j` is reachable).
     #[inline]
-    fn allowed_candidate(&self, j: usize, k: usize) -> f64 {
-        self.prev_cost[j]
-            + self
-                .slope_term
-                .cost(&self.lambda, self.next[k] - self.prev[j])
-    }
-
-    /// Leftmost minimiser of row `k` over `j ∈ [from, to)`, all of whose slopes are allowed.
-    fn scan_window(&self, k: usize, from: usize, to: usize) -> (f64, u32) {
+    fn scan_window(
+        &self,
+        edge: &impl Fn(f64) -> f64,
+        k: usize,
+        from: usize,
+        to: usize,
+    ) -> (f64, u32) {
+        let v = self.next[k];
         let mut best = (f64::INFINITY, UNREACHABLE);
-        for j in from..to {
-            let c = self.allowed_candidate(j, k);
+        for (j, (&cost, &u)) in self.prev_cost[from..to]
+            .iter()
+            .zip(&self.prev[from..to])
+            .enumerate()
+        {
+            let c = cost + edge(v - u);
             if c < best.0 {
-                best = (c, j as u32);
+                best = (c, (from + j) as u32);
             }
         }
         best
     }
 
     /// Leftmost minimiser of row `k` over every `j`, checking each slope (the plain kernel).
-    fn scan_all(&self, k: usize) -> (f64, u32) {
+    fn scan_all(&self, edge: &impl Fn(f64) -> f64, k: usize) -> (f64, u32) {
         let mut best = (f64::INFINITY, UNREACHABLE);
         for j in 0..self.prev.len() {
             let delta = self.next[k] - self.prev[j];
             if !(self.step_min <= delta && delta <= self.step_max) {
                 continue;
             }
-            let c = self.allowed_candidate(j, k);
+            let c = self.prev_cost[j] + edge(delta);
             if c < best.0 {
                 best = (c, j as u32);
             }
@@ -152,22 +160,49 @@ pub(crate) fn solve_stage(
     best: &mut [f64],
     arg: &mut [u32],
 ) {
+    let term = stage.slope_term;
+    match term.penalty() {
+        WarpPenalty::Squared => {
+            let (c, b) = (stage.lambda / term.dt(), term.expected_slope() * term.dt());
+            let edge = move |step: f64| {
+                let u = step - b;
+                c * u * u
+            };
+            solve_stage_with(kernel, stage, &edge, windows, best, arg)
+        }
+        _ => {
+            let lambda = stage.lambda;
+            let edge = move |step: f64| term.cost(&lambda, step);
+            solve_stage_with(kernel, stage, &edge, windows, best, arg)
+        }
+    }
+}
+
+fn solve_stage_with(
+    kernel: Kernel,
+    stage: &Stage,
+    edge: &impl Fn(f64) -> f64,
+    windows: &mut Vec<(usize, usize)>,
+    best: &mut [f64],
+    arg: &mut [u32],
+) {
     match kernel {
         Kernel::Plain => {
             for k in 0..stage.next.len() {
-                (best[k], arg[k]) = stage.scan_all(k);
+                (best[k], arg[k]) = stage.scan_all(edge, k);
             }
         }
         Kernel::Windowed => {
             stage.windows(windows);
             for (k, &(lo, hi)) in windows.iter().enumerate() {
-                (best[k], arg[k]) = stage.scan_window(k, lo, hi);
+                (best[k], arg[k]) = stage.scan_window(edge, k, lo, hi);
             }
         }
         Kernel::Monge => {
             stage.windows(windows);
             monge_rows(
                 stage,
+                edge,
                 windows,
                 0,
                 stage.next.len(),
@@ -188,6 +223,7 @@ pub(crate) fn solve_stage(
 #[allow(clippy::too_many_arguments)]
 fn monge_rows(
     stage: &Stage,
+    edge: &impl Fn(f64) -> f64,
     windows: &[(usize, usize)],
     k0: usize,
     k1: usize,
@@ -202,12 +238,22 @@ fn monge_rows(
     let mid = (k0 + k1) / 2;
     let (lo, hi) = windows[mid];
     let (from, to) = (lo.max(j0), hi.min(j1));
-    (best[mid], arg[mid]) = stage.scan_window(mid, from, to.max(from));
+    (best[mid], arg[mid]) = stage.scan_window(edge, mid, from, to.max(from));
     let (upper_end, lower_start) = if arg[mid] == UNREACHABLE {
         (hi.min(j1), lo.max(j0))
     } else {
         (arg[mid] as usize + 1, arg[mid] as usize)
     };
-    monge_rows(stage, windows, k0, mid, j0, upper_end, best, arg);
-    monge_rows(stage, windows, mid + 1, k1, lower_start, j1, best, arg);
+    monge_rows(stage, edge, windows, k0, mid, j0, upper_end, best, arg);
+    monge_rows(
+        stage,
+        edge,
+        windows,
+        mid + 1,
+        k1,
+        lower_start,
+        j1,
+        best,
+        arg,
+    );
 }

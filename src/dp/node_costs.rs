@@ -176,13 +176,18 @@ fn fill_by_segment<S>(
     let cumulative = problem.cumulative_penalty();
     let mut j = segment_of(times, values[0]);
     let mut state = enter(j);
+    let mut inv_h = 1.0 / (times[j + 1] - times[j]);
     for (o, &v) in out.iter_mut().zip(values) {
         while j + 2 < times.len() && times[j + 1] <= v {
             j += 1;
             state = enter(j);
+            inv_h = 1.0 / (times[j + 1] - times[j]);
         }
-        let alpha = (v - times[j]) / (times[j + 1] - times[j]);
-        *o = w * feature(&state, alpha).max(0.0) + lambda_cum * w * cumulative.value(v - reference);
+        let alpha = (v - times[j]) * inv_h;
+        *o = w * feature(&state, alpha).max(0.0);
+        if lambda_cum != 0.0 {
+            *o += lambda_cum * w * cumulative.value(v - reference);
+        }
     }
 }
 

@@ -1,0 +1,171 @@
+"""decdtw vs GDTW 1.2.1 (and classic DTW from dtaidistance), side by side.
+
+For every size n and problem, the same random-walk pair (d channels, each scaled to [-1, 1]
+so that GDTW's own rescaling changes nothing) goes to both solvers, in alternating order, in
+one session. Our side: `decdtw align` with M = n + 1, 3 refinements (4 passes), one thread; its
+solve time is the one it reports (the process start and file I/O are not counted). GDTW:
+`gdtw.warp` timed around the call, with x and y swapped (GDTW warps its first argument), loss
+and slope penalty "L2", lambda_inst = lambda, lambda_cum = 0, s_min = 0, M = n - 1 (it refuses
+M >= n), 4 passes and early stopping disabled.
+
+GDTW's objective differs from ours by a constant on a uniform grid with pinned ends:
+F_ours = f_gdtw - (1 - D/2) D_0 - (D/2) D_{N-1} - lambda, with D = 1/(N-1) and D_0, D_{N-1} the
+squared distances at the two end knots. The script checks that mapping on every problem by
+evaluating our objective (SPEC section 1, written again here in numpy) at GDTW's warp, and
+refuses to report a comparison where it does not hold.
+"""
+import argparse
+import json
+import os
+import subprocess
+import tempfile
+import time
+
+import numpy as np
+import gdtw
+from dtaidistance import dtw_ndim
+
+
+def scaled_walk(rng, n, d):
+    walk = np.cumsum(rng.standard_normal((n, d)), axis=0)
+    lo, hi = walk.min(axis=0), walk.max(axis=0)
+    return 2.0 * (walk - lo) / (hi - lo) - 1.0
+
+
+def objective(x, y, phi, lam):
+    """f(phi) of SPEC section 1: trapezoid weights, squared loss, lambda * sum dt (sigma - 1)^2."""
+    n = len(x)
+    t = np.linspace(0.0, 1.0, n)
+    dt = np.diff(t)
+    w = np.zeros(n)
+    w[:-1] += dt / 2
+    w[1:] += dt / 2
+    ty = np.linspace(0.0, 1.0, len(y))
+    y_at = np.stack([np.interp(phi, ty, y[:, k]) for k in range(y.shape[1])], axis=1)
+    feature = np.sum(w * np.sum((x - y_at) ** 2, axis=1))
+    return feature + lam * np.sum(dt * (np.diff(phi) / dt - 1.0) ** 2)
+
+
+def run_gdtw(x, y, lam):
+    n = len(x)
+    params = dict(Loss="L2", R_inst="L2", R_cum="L2", lambda_inst=lam, lambda_cum=0.0,
+                  s_min=0.0, M=n - 1, max_iters=4, epsilon_abs=-1.0, epsilon_rel=0.0)
+    start = time.perf_counter()
+    _, _, f, g = gdtw.warp(x=y, y=x, params=params)
+    seconds = time.perf_counter() - start
+    if g.iteration != 3:
+        raise RuntimeError(f"GDTW ran {g.iteration + 1} passes, not 4")
+    tau = np.array(g.tau)
+    ty = np.linspace(0.0, 1.0, len(y))
+    y_at = np.stack([np.interp(tau[[0, -1]], ty, y[:, k]) for k in range(y.shape[1])], axis=1)
+    d_ends = np.sum((x[[0, -1]] - y_at) ** 2, axis=1)
+    delta = 1.0 / (n - 1)
+    mapped = float(f) - (1 - delta / 2) * d_ends[0] - (delta / 2) * d_ends[1] - lam
+    return seconds, tau, mapped
+
+
+def run_decdtw(exe, workdir, x, y, lam):
+    n = len(x)
+    xp, yp, out = (os.path.join(workdir, f) for f in ("x.npy", "y.npy", "out.json"))
+    np.save(xp, x)
+    np.save(yp, y)
+    subprocess.run([exe, "align", "--x", xp, "--y", yp, "--output", out, "--levels", str(n + 1),
+                    "--refinements", "3", "--threads", "1", "--lambda", str(lam)],
+                   check=True, capture_output=True)
+    with open(out) as fh:
+        result = json.load(fh)["results"][0]
+    return result["time_seconds"], np.array(result["phi"]), result["objective"]
+
+
+def run_dtai(x, y):
+    start = time.perf_counter()
+    dtw_ndim.distance_fast(np.ascontiguousarray(x), np.ascontiguousarray(y))
+    return time.perf_counter() - start
+
+
+def slope(ns, times):
+    return float(np.polyfit(np.log(ns), np.log(times), 1)[0])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--decdtw", required=True, help="path of the decdtw command")
+    parser.add_argument("--sizes", default="64,128,256,512,1024")
+    parser.add_argument("--problems", type=int, default=5, help="pairs per size (>= 5)")
+    parser.add_argument("--d", type=int, default=16)
+    parser.add_argument("--lam", type=float, default=0.1)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", help="folder for peers.csv and peers.md")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rng = np.random.default_rng(args.seed)
+    rows = []
+    with tempfile.TemporaryDirectory() as workdir:
+        for n in sizes:
+            ours, theirs, dtai, gaps, mapping = [], [], [], [], []
+            for p in range(args.problems):
+                x, y = scaled_walk(rng, n, args.d), scaled_walk(rng, n, args.d)
+                runs = {}
+                order = ["gdtw", "decdtw", "dtai"]
+                for name in order[p % 3:] + order[:p % 3]:
+                    if name == "gdtw":
+                        runs[name] = run_gdtw(x, y, args.lam)
+                    elif name == "decdtw":
+                        runs[name] = run_decdtw(args.decdtw, workdir, x, y, args.lam)
+                    else:
+                        runs[name] = run_dtai(x, y)
+                g_seconds, g_tau, g_mapped = runs["gdtw"]
+                o_seconds, o_phi, o_objective = runs["decdtw"]
+                # The mapping must hold, and our objective must be the one written here.
+                residual = abs(objective(x, y, g_tau, args.lam) - g_mapped) / abs(g_mapped)
+                ours_check = abs(objective(x, y, o_phi, args.lam) - o_objective) / o_objective
+                if residual > 1e-9 or ours_check > 1e-9:
+                    raise SystemExit(f"n = {n}, problem {p}: objective mapping off by "
+                                     f"{residual:.2e} (GDTW) / {ours_check:.2e} (decdtw)")
+                ours.append(o_seconds)
+                theirs.append(g_seconds)
+                dtai.append(runs["dtai"])
+                gaps.append((g_mapped - o_objective) / abs(g_mapped))
+                mapping.append(residual)
+            row = dict(n=n, gdtw_ms=1e3 * np.median(theirs), decdtw_ms=1e3 * np.median(ours),
+                       speedup=np.median(np.array(theirs) / np.array(ours)),
+                       dtai_ms=1e3 * np.median(dtai), worst_gain=min(gaps),
+                       best_gain=max(gaps), mapping=max(mapping))
+            rows.append(row)
+            print(f"n = {n}: GDTW {row['gdtw_ms']:.1f} ms, decdtw {row['decdtw_ms']:.2f} ms, "
+                  f"x{row['speedup']:.0f}", flush=True)
+    ns = [r["n"] for r in rows]
+    lines = [
+        f"d = {args.d}, lambda = {args.lam}, {args.problems} pairs per size, medians; GDTW 1.2.1 "
+        "(M = n - 1, 4 passes) vs decdtw (M = n + 1, 4 passes, 1 thread); dtaidistance: classic "
+        "DTW (a different problem, for scale)",
+        "",
+        "| n | GDTW (ms) | decdtw (ms) | GDTW / decdtw | dtaidistance (ms) | (f_GDTW - f_ours) / f_GDTW, "
+        "worst .. best | mapping residual |",
+        "| ---: | ---: | ---: | ---: | ---: | --- | ---: |",
+    ]
+    for r in rows:
+        lines.append(f"| {r['n']} | {r['gdtw_ms']:.1f} | {r['decdtw_ms']:.2f} | {r['speedup']:.0f} | "
+                     f"{r['dtai_ms']:.2f} | {r['worst_gain']:+.1e} .. {r['best_gain']:+.1e} | "
+                     f"{r['mapping']:.0e} |")
+    if len(rows) > 1:
+        lines += ["", "time-versus-n slope (log-log fit): GDTW "
+                  f"{slope(ns, [r['gdtw_ms'] for r in rows]):.2f}, decdtw "
+                  f"{slope(ns, [r['decdtw_ms'] for r in rows]):.2f}, dtaidistance "
+                  f"{slope(ns, [r['dtai_ms'] for r in rows]):.2f}"]
+    text = "\n".join(lines)
+    print("\n" + text)
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        with open(os.path.join(args.out, "peers.md"), "w") as fh:
+            fh.write(text + "\n")
+        with open(os.path.join(args.out, "peers.csv"), "w") as fh:
+            fh.write(",".join(rows[0].keys()) + "\n")
+            for r in rows:
+                fh.write(",".join(str(v) for v in r.values()) + "\n")
+    if any(r["worst_gain"] < -1e-12 for r in rows):
+        raise SystemExit("decdtw's objective is worse than GDTW's on some problem")
+
+
+if __name__ == "__main__":
+    main()
