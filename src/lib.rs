@@ -38,6 +38,7 @@ pub mod penalty;
 pub mod polish;
 pub mod problem;
 pub mod signal;
+pub mod synthetic;
 
 pub use backward::{vjp, Vjp};
 pub use dp::{solve, solve_batch, Kernel, Solution, SolveOptions};

@@ -146,7 +146,32 @@ impl WarpPenalty {
 }
 
 pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    lanes_sum(a, b, |x, y| x * y)
+}
+
+/// `‖a − b‖²`.
+pub(crate) fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
+    lanes_sum(a, b, |x, y| (x - y) * (x - y))
+}
+
+/// `Σ_k term(a_k, b_k)` with four interleaved partial sums, so that the additions do not wait
+/// on each other (and can be vectorised); the order of summation is fixed.
+#[inline]
+fn lanes_sum(a: &[f64], b: &[f64], term: impl Fn(f64, f64) -> f64) -> f64 {
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let tail: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(&x, &y)| term(x, y))
+        .sum();
+    let mut acc = [0.0; 4];
+    for (x, y) in ca.zip(cb) {
+        for l in 0..4 {
+            acc[l] += term(x[l], y[l]);
+        }
+    }
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 fn norm(r: &[f64]) -> f64 {

@@ -634,3 +634,49 @@ fn align_with_a_cubic_spline_matches_the_library() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("not-a-knot"));
 }
+
+#[test]
+fn sweep_writes_csv_and_plots() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("sweep");
+    let output = decdtw(&[
+        "sweep",
+        "--out",
+        path_str(&out),
+        "--n",
+        "24",
+        "--d",
+        "2",
+        "--problems",
+        "2",
+        "--repeats",
+        "1",
+        "--levels",
+        "0.5,1",
+        "--refinements",
+        "0,2",
+        "--etas",
+        "0.125,0.5",
+        "--sizes",
+        "16,32",
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
+    // 3 kernels × 2 grid sizes × (1 setting without refinement + 2 values of η).
+    assert_eq!(csv.lines().count(), 1 + 3 * 2 * 3, "{csv}");
+    for line in csv.lines().skip(1) {
+        let gap: f64 = line.split(',').nth(8).unwrap().parse().unwrap();
+        // The DP never beats the polished optimum by more than rounding.
+        assert!(gap >= -1e-12 && gap.is_finite(), "{line}");
+    }
+    let scaling = std::fs::read_to_string(out.join("scaling.csv")).unwrap();
+    assert_eq!(scaling.lines().count(), 1 + 3 * 2);
+    for file in ["frontier.png", "frontier.svg", "scaling.png", "scaling.svg"] {
+        assert!(
+            std::fs::metadata(out.join(file)).unwrap().len() > 1000,
+            "{file}"
+        );
+    }
+    let bad = decdtw(&["sweep", "--out", path_str(&out), "--etas", "1.5"]);
+    assert_eq!(bad.status.code(), Some(2));
+}

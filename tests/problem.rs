@@ -362,3 +362,27 @@ fn y_at_follows_the_interpolation_and_to_builder_keeps_it() {
         }
     }
 }
+
+#[test]
+fn node_costs_match_the_objective_and_reject_bad_grids() {
+    let x = Signal::uniform(vec![0.0, 1.0, 0.5, 2.0], 1).unwrap();
+    let y = Signal::uniform(vec![0.5, 1.5, 0.0, 1.0, 2.5], 1).unwrap();
+    let problem = Problem::builder(x, y).lambda(0.0).build().unwrap();
+    let values = [0.0, 0.1, 0.3, 0.55, 1.0];
+    for i in 0..problem.num_knots() {
+        let costs = decdtw::dp::node_costs(&problem, i, &values).unwrap();
+        for (v, c) in values.iter().zip(&costs) {
+            // With λ = 0 the node cost is w_i (x_i − y(v))².
+            let r = problem.x_at_knot(i)[0] - problem.y_at(*v)[0];
+            let expected = problem.weights()[i] * r * r;
+            assert!(
+                (c - expected).abs() <= 1e-15 * (1.0 + expected),
+                "{c} vs {expected}"
+            );
+        }
+    }
+    assert!(decdtw::dp::node_costs(&problem, 4, &values).is_err());
+    assert!(decdtw::dp::node_costs(&problem, 0, &[0.2, 0.1]).is_err());
+    assert!(decdtw::dp::node_costs(&problem, 0, &[f64::NAN]).is_err());
+    assert!(decdtw::dp::node_costs(&problem, 0, &[]).is_err());
+}

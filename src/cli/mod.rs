@@ -4,11 +4,13 @@
 //! bad arguments or files (clap's code for usage errors too).
 
 mod align;
+mod chart;
 mod demo;
 mod io;
 mod plot;
 mod report;
 mod settings;
+mod sweep;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -28,6 +30,9 @@ enum Command {
     Align(align::AlignArgs),
     /// Align a built-in example pair with a known warp and draw the result.
     Demo(demo::DemoArgs),
+    /// Accuracy versus speed of the forward pass over grid sizes, refinements, η and kernels
+    /// (CSV and plots).
+    Sweep(sweep::SweepArgs),
 }
 
 /// Why a command stopped.
@@ -45,6 +50,7 @@ pub fn run() -> ExitCode {
     let outcome = match &cli.command {
         Command::Align(args) => align::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Sweep(args) => sweep::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

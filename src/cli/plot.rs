@@ -15,7 +15,13 @@ use std::path::Path;
 /// DejaVu Sans (see `assets/DejaVuSans-LICENSE.txt`): plotters draws text with a font it is
 /// given, so the figure looks the same on any machine.
 static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
-const FONT_NAME: &str = "sans-serif";
+pub const FONT_NAME: &str = "sans-serif";
+
+/// Makes the built-in font the one plotters draws [`FONT_NAME`] with.
+pub fn register() -> Result<(), String> {
+    register_font(FONT_NAME, FontStyle::Normal, FONT)
+        .map_err(|_| "the built-in font cannot be read".to_string())
+}
 
 const SIZE: (u32, u32) = (1500, 720);
 /// Most knots (heatmap columns) and τ values (rows) drawn in the cost landscape.
@@ -68,8 +74,7 @@ pub fn check_path(path: &Path) -> Result<(), String> {
 
 /// Draws `figure` into `path`.
 pub fn draw(path: &Path, figure: &Figure) -> Result<(), String> {
-    register_font(FONT_NAME, FontStyle::Normal, FONT)
-        .map_err(|_| "the built-in font cannot be read".to_string())?;
+    register()?;
     let drawn = match format(path)? {
         Format::Png => draw_on(BitMapBackend::new(path, SIZE).into_drawing_area(), figure),
         Format::Svg => draw_on(SVGBackend::new(path, SIZE).into_drawing_area(), figure),

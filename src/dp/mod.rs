@@ -120,6 +120,30 @@ pub struct Solution {
     pub polish_elapsed: Duration,
 }
 
+/// The DP's node costs of knot `i` at the strictly increasing grid values `values`:
+/// `w_i L(x_i − y(v)) + λ_cum w_i R_cum(v − φ̄_i)`, computed the way the forward pass does
+/// (for the squared penalty, per-segment polynomial coefficients; see SPEC §2).
+pub fn node_costs(problem: &Problem, i: usize, values: &[f64]) -> Result<Vec<f64>> {
+    if i >= problem.num_knots() {
+        return Err(Error::InvalidParameter {
+            what: "knot index".into(),
+            reason: format!("{i} is not below the {} knots", problem.num_knots()),
+        });
+    }
+    if values.is_empty() {
+        return Err(Error::TooShort {
+            what: "grid values".into(),
+            len: 0,
+            min: 1,
+        });
+    }
+    crate::error::check_finite("grid values", values)?;
+    crate::error::check_increasing("grid values", values)?;
+    let mut out = vec![0.0; values.len()];
+    fill_node_costs(problem, i, values, &mut out, &mut NodeScratch::new(problem));
+    Ok(out)
+}
+
 /// Exact optimum of the DP over the given grids, one [`Layer`] per knot.
 ///
 /// Errors with [`Error::Infeasible`] naming the first knot that no grid path reaches. That

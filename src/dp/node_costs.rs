@@ -15,7 +15,7 @@
 
 use crate::interpolation::Interpolation;
 use crate::objective::{node_cost, x_at_knot};
-use crate::penalty::{dot, FeaturePenalty};
+use crate::penalty::{dot, squared_distance, FeaturePenalty};
 use crate::problem::Problem;
 use crate::signal::segment_of;
 
@@ -77,10 +77,6 @@ impl NodeScratch {
             cubic_products,
         }
     }
-}
-
-fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(u, v)| (u - v) * (u - v)).sum()
 }
 
 /// Node costs of knot `i` at the non-decreasing `values`, written into `out`.
