@@ -70,6 +70,10 @@ pub enum Error {
     /// The NLP polish could not go on (the reason says why).
     #[error("polish failed: {reason}")]
     Polish { reason: String },
+    /// The GPU solver cannot run here (no driver, no device, a compile or launch error) or
+    /// does not support the problem (the reason says which).
+    #[error("GPU solver: {reason}")]
+    Device { reason: String },
 }
 
 /// Result alias used throughout the crate.

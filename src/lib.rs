@@ -30,6 +30,7 @@
 //! ```
 
 pub mod backward;
+pub mod cuda;
 pub mod dp;
 mod error;
 pub mod interpolation;

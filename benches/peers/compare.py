@@ -64,17 +64,19 @@ def run_gdtw(x, y, lam):
     return seconds, tau, mapped
 
 
-def run_decdtw(exe, workdir, x, y, lam):
+def run_decdtw(exe, workdir, x, y, lam, polish=False):
     n = len(x)
     xp, yp, out = (os.path.join(workdir, f) for f in ("x.npy", "y.npy", "out.json"))
     np.save(xp, x)
     np.save(yp, y)
     subprocess.run([exe, "align", "--x", xp, "--y", yp, "--output", out, "--levels", str(n + 1),
-                    "--refinements", "3", "--threads", "1", "--lambda", str(lam)],
+                    "--refinements", "3", "--threads", "1", "--lambda", str(lam)]
+                   + (["--polish"] if polish else []),
                    check=True, capture_output=True)
     with open(out) as fh:
         result = json.load(fh)["results"][0]
-    return result["time_seconds"], np.array(result["phi"]), result["objective"]
+    seconds = result["time_seconds"] + (result.get("polish_time_seconds") or 0.0)
+    return seconds, np.array(result["phi"]), result["objective"]
 
 
 def run_dtai(x, y):
@@ -103,15 +105,18 @@ def main():
     with tempfile.TemporaryDirectory() as workdir:
         for n in sizes:
             ours, theirs, dtai, gaps, mapping = [], [], [], [], []
+            polished, polished_gaps = [], []
             for p in range(args.problems):
                 x, y = scaled_walk(rng, n, args.d), scaled_walk(rng, n, args.d)
                 runs = {}
-                order = ["gdtw", "decdtw", "dtai"]
-                for name in order[p % 3:] + order[:p % 3]:
+                order = ["gdtw", "decdtw", "polished", "dtai"]
+                for name in order[p % 4:] + order[:p % 4]:
                     if name == "gdtw":
                         runs[name] = run_gdtw(x, y, args.lam)
                     elif name == "decdtw":
                         runs[name] = run_decdtw(args.decdtw, workdir, x, y, args.lam)
+                    elif name == "polished":
+                        runs[name] = run_decdtw(args.decdtw, workdir, x, y, args.lam, True)
                     else:
                         runs[name] = run_dtai(x, y)
                 g_seconds, g_tau, g_mapped = runs["gdtw"]
@@ -127,10 +132,15 @@ def main():
                 dtai.append(runs["dtai"])
                 gaps.append((g_mapped - o_objective) / abs(g_mapped))
                 mapping.append(residual)
+                polished.append(runs["polished"][0])
+                polished_gaps.append((g_mapped - runs["polished"][2]) / abs(g_mapped))
             row = dict(n=n, gdtw_ms=1e3 * np.median(theirs), decdtw_ms=1e3 * np.median(ours),
                        speedup=np.median(np.array(theirs) / np.array(ours)),
                        dtai_ms=1e3 * np.median(dtai), worst_gain=min(gaps),
-                       best_gain=max(gaps), mapping=max(mapping))
+                       best_gain=max(gaps), mapping=max(mapping),
+                       polished_ms=1e3 * np.median(polished),
+                       polished_speedup=np.median(np.array(theirs) / np.array(polished)),
+                       polished_worst_gain=min(polished_gaps))
             rows.append(row)
             print(f"n = {n}: GDTW {row['gdtw_ms']:.1f} ms, decdtw {row['decdtw_ms']:.2f} ms, "
                   f"x{row['speedup']:.0f}", flush=True)
@@ -140,14 +150,16 @@ def main():
         "(M = n - 1, 4 passes) vs decdtw (M = n + 1, 4 passes, 1 thread); dtaidistance: classic "
         "DTW (a different problem, for scale)",
         "",
-        "| n | GDTW (ms) | decdtw (ms) | GDTW / decdtw | dtaidistance (ms) | (f_GDTW - f_ours) / f_GDTW, "
-        "worst .. best | mapping residual |",
-        "| ---: | ---: | ---: | ---: | ---: | --- | ---: |",
+        "| n | GDTW (ms) | decdtw (ms) | GDTW / decdtw | gain (f_GDTW - f_ours) / f_GDTW, worst .. best "
+        "| decdtw + polish (ms) | GDTW / (decdtw + polish) | gain after polish, worst | dtaidistance (ms) "
+        "| mapping residual |",
+        "| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
         lines.append(f"| {r['n']} | {r['gdtw_ms']:.1f} | {r['decdtw_ms']:.2f} | {r['speedup']:.0f} | "
-                     f"{r['dtai_ms']:.2f} | {r['worst_gain']:+.1e} .. {r['best_gain']:+.1e} | "
-                     f"{r['mapping']:.0e} |")
+                     f"{r['worst_gain']:+.1e} .. {r['best_gain']:+.1e} | {r['polished_ms']:.2f} | "
+                     f"{r['polished_speedup']:.0f} | {r['polished_worst_gain']:+.1e} | "
+                     f"{r['dtai_ms']:.2f} | {r['mapping']:.0e} |")
     if len(rows) > 1:
         lines += ["", "time-versus-n slope (log-log fit): GDTW "
                   f"{slope(ns, [r['gdtw_ms'] for r in rows]):.2f}, decdtw "
@@ -164,7 +176,9 @@ def main():
             for r in rows:
                 fh.write(",".join(str(v) for v in r.values()) + "\n")
     if any(r["worst_gain"] < -1e-12 for r in rows):
-        raise SystemExit("decdtw's objective is worse than GDTW's on some problem")
+        print("note: decdtw's DP objective is worse than GDTW's on some problem (see the gains)")
+    if any(r["polished_worst_gain"] < -1e-12 for r in rows):
+        raise SystemExit("decdtw's polished objective is worse than GDTW's on some problem")
 
 
 if __name__ == "__main__":

@@ -87,8 +87,8 @@ where
         .y_desc(chart.y_label)
         .label_style((FONT_NAME, 13))
         .axis_desc_style((FONT_NAME, 15))
-        .x_label_formatter(&|v| format!("{v:.3}"))
-        .y_label_formatter(&|v| format!("{v:.0e}"))
+        .x_label_formatter(&decade_label)
+        .y_label_formatter(&decade_label)
         .draw()?;
     for (series, &color) in chart.series.iter().zip(COLORS.iter().cycle()) {
         let style = color.stroke_width(2);
@@ -115,4 +115,32 @@ where
         .draw()?;
     root.present()?;
     Ok(())
+}
+
+/// Log-axis tick labels only at 1, 2 and 5 times a power of ten (the others stay blank).
+fn decade_label(v: &f64) -> String {
+    let exponent = v.log10().floor();
+    let mantissa = v / 10f64.powf(exponent);
+    let nice = [1.0, 2.0, 5.0]
+        .iter()
+        .any(|m| (mantissa - m).abs() < 1e-6 * m);
+    match (nice, exponent) {
+        (false, _) => String::new(),
+        (true, e) if (0.0..6.0).contains(&e) => format!("{v:.0}"),
+        (true, e) if (-3.0..0.0).contains(&e) => format!("{v}"),
+        (true, _) => format!("{v:.0e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decade_label;
+
+    #[test]
+    fn labels_only_at_one_two_five() {
+        assert_eq!(decade_label(&200.0), "200");
+        assert_eq!(decade_label(&0.05), "0.05");
+        assert_eq!(decade_label(&1e-6), "1e-6");
+        assert_eq!(decade_label(&300.0), "");
+    }
 }
