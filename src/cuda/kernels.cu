@@ -86,8 +86,8 @@ extern "C" __global__ void node_costs(
 }
 
 // One DP stage for every pair that has it: stage i joins knot i and knot i + 1 of its pair.
-// One thread per (pair, slot k of knot i + 1): the leftmost minimiser over the slope-feasible
-// j of cost[knot i][j] + c (v_k - v_j - b)^2, c = lambda / dt, b = s dt; then the new
+// One thread per (pair, slot k of knot i + 1): the leftmost minimiser over the window of
+// slope-feasible j (found by binary search) of cost[knot i][j] + c (v_k - v_j - b)^2, c = lambda / dt, b = s dt; then the new
 // cost-to-come adds the node cost of (knot i + 1, k). `slack` widens the slope limits by the
 // rounding of a step in `real` (0 in double, where the limits already carry the problem's
 // tolerance; in float, grid points at a limit would otherwise drop out).
@@ -113,8 +113,17 @@ extern "C" __global__ void dp_stage(
     real v = layer_value(next_layer, k);
     real best = inf;
     unsigned arg = UNREACHABLE;
-    long count = (long)prev_layer[3];
-    for (long j = 0; j < count; j++) {
+    // The steps v - v_j fall with j: binary-search the window where lo <= step <= hi.
+    long from = 0, to = (long)prev_layer[3];
+    for (long end = to; from < end;) {
+        long mid = (from + end) / 2;
+        if (v - layer_value(prev_layer, mid) <= hi) end = mid; else from = mid + 1;
+    }
+    for (long start = from; start < to;) {
+        long mid = (start + to) / 2;
+        if (v - layer_value(prev_layer, mid) < lo) to = mid; else start = mid + 1;
+    }
+    for (long j = from; j < to; j++) {
         real step = v - layer_value(prev_layer, j);
         if (!(lo <= step && step <= hi) || !(cost[i * levels + j] < inf)) continue;
         real u = step - b;
