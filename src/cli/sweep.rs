@@ -283,6 +283,15 @@ fn log_log_fit(points: &[(f64, f64)]) -> (f64, f64) {
     (slope, my - slope * mx)
 }
 
+/// `(n, ms)` of one kernel's scaling runs.
+fn scaling_points(scaling: &[(Kernel, usize, f64)], kernel: Kernel) -> Vec<(f64, f64)> {
+    scaling
+        .iter()
+        .filter(|s| s.0 == kernel)
+        .map(|&(_, n, ms)| (n as f64, ms))
+        .collect()
+}
+
 /// Gaps are drawn on a log axis: a gap at or below rounding is drawn at 1e-16.
 fn drawable_gap(gap: f64) -> f64 {
     gap.max(1e-16)
@@ -364,11 +373,7 @@ fn write_outputs(
         .kernels
         .iter()
         .map(|&kernel| {
-            let points: Vec<(f64, f64)> = scaling
-                .iter()
-                .filter(|s| s.0 == kernel)
-                .map(|&(_, n, ms)| (n as f64, ms))
-                .collect();
+            let points = scaling_points(scaling, kernel);
             let (slope, intercept) = log_log_fit(&points);
             Series {
                 name: format!("{} (slope {slope:.2})", kernel.name()),
@@ -426,11 +431,7 @@ fn summary(args: &SweepArgs, measured: &[Measured], scaling: &[(Kernel, usize, f
     }
     out.push_str("\ntime-versus-n slopes (log-log fit):");
     for &kernel in &args.kernels {
-        let points: Vec<(f64, f64)> = scaling
-            .iter()
-            .filter(|s| s.0 == kernel)
-            .map(|&(_, n, ms)| (n as f64, ms))
-            .collect();
+        let points = scaling_points(scaling, kernel);
         if points.len() > 1 {
             write!(out, " {} {:.2};", kernel.name(), log_log_fit(&points).0)
                 .expect("writing to a string");

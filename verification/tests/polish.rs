@@ -25,6 +25,24 @@ fn polished_from_dp(problem: &Problem, levels: Option<usize>) -> (f64, decdtw::P
     (dp.objective, polished)
 }
 
+/// The polish of the default DP's warp, whose certificate must hold.
+fn certified(problem: &Problem) -> decdtw::Polished {
+    let (_, polished) = polished_from_dp(problem, None);
+    assert!(
+        polished.certificate.holds(1e-9),
+        "{:?}",
+        polished.certificate
+    );
+    polished
+}
+
+/// `max_i |a_i − b_i|`.
+fn largest_difference<'a>(a: &[f64], b: impl Iterator<Item = &'a f64>) -> f64 {
+    a.iter()
+        .zip(b)
+        .fold(0.0f64, |e, (p, r)| e.max((p - r).abs()))
+}
+
 #[test]
 fn polish_never_raises_f_and_certifies_a_kkt_point() {
     // Random-walk pairs: both modes, with and without bands, bounds, slope limits, Huber.
@@ -209,17 +227,8 @@ fn affine_y_matches_an_independent_dense_qp_solve() {
         let reference = qp
             .solve_brute_force(1e-12 * span)
             .expect("a feasible problem has a minimiser");
-        let (_, polished) = polished_from_dp(&problem, None);
-        assert!(
-            polished.certificate.holds(1e-9),
-            "{:?}",
-            polished.certificate
-        );
-        let error = polished
-            .phi
-            .iter()
-            .zip(reference.iter())
-            .fold(0.0f64, |e, (p, r)| e.max((p - r).abs()));
+        let polished = certified(&problem);
+        let error = largest_difference(&polished.phi, reference.iter());
         assert!(
             error <= 1e-9 * span,
             "case {case}: polish {:?} vs dense QP {:?}",
@@ -324,18 +333,9 @@ fn spline_y_recovers_a_smooth_warp_exactly() {
             .interpolation(kind)
             .build()
             .unwrap();
-        let (_, polished) = polished_from_dp(&problem, None);
-        assert!(
-            polished.certificate.holds(1e-9),
-            "{:?}",
-            polished.certificate
-        );
-        let error = polished
-            .phi
-            .iter()
-            .zip(&x_times)
-            .map(|(p, &t)| (p - psi(t)).abs())
-            .fold(0.0, f64::max);
+        let polished = certified(&problem);
+        let truth: Vec<f64> = x_times.iter().map(|&t| psi(t)).collect();
+        let error = largest_difference(&polished.phi, truth.iter());
         if kind == Interpolation::Linear {
             assert!(
                 error > 1e-5,
