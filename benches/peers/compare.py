@@ -64,13 +64,14 @@ def run_gdtw(x, y, lam):
     return seconds, tau, mapped
 
 
-def run_decdtw(exe, workdir, x, y, lam, polish=False):
+def run_decdtw(exe, workdir, x, y, lam, eta, polish=False):
     n = len(x)
     xp, yp, out = (os.path.join(workdir, f) for f in ("x.npy", "y.npy", "out.json"))
     np.save(xp, x)
     np.save(yp, y)
     subprocess.run([exe, "align", "--x", xp, "--y", yp, "--output", out, "--levels", str(n + 1),
-                    "--refinements", "3", "--threads", "1", "--lambda", str(lam)]
+                    "--refinements", "3", "--threads", "1", "--lambda", str(lam),
+                    "--eta", str(eta)]
                    + (["--polish"] if polish else []),
                    check=True, capture_output=True)
     with open(out) as fh:
@@ -97,6 +98,7 @@ def main():
     parser.add_argument("--d", type=int, default=16)
     parser.add_argument("--lam", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--eta", type=float, default=0.125, help="decdtw's refinement factor")
     parser.add_argument("--out", help="folder for peers.csv and peers.md")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -114,9 +116,10 @@ def main():
                     if name == "gdtw":
                         runs[name] = run_gdtw(x, y, args.lam)
                     elif name == "decdtw":
-                        runs[name] = run_decdtw(args.decdtw, workdir, x, y, args.lam)
+                        runs[name] = run_decdtw(args.decdtw, workdir, x, y, args.lam, args.eta)
                     elif name == "polished":
-                        runs[name] = run_decdtw(args.decdtw, workdir, x, y, args.lam, True)
+                        runs[name] = run_decdtw(args.decdtw, workdir, x, y, args.lam, args.eta,
+                                                True)
                     else:
                         runs[name] = run_dtai(x, y)
                 g_seconds, g_tau, g_mapped = runs["gdtw"]
@@ -147,7 +150,8 @@ def main():
     ns = [r["n"] for r in rows]
     lines = [
         f"d = {args.d}, lambda = {args.lam}, {args.problems} pairs per size, medians; GDTW 1.2.1 "
-        "(M = n - 1, 4 passes) vs decdtw (M = n + 1, 4 passes, 1 thread); dtaidistance: classic "
+        f"(M = n - 1, 4 passes, eta = 0.15) vs decdtw (M = n + 1, 4 passes, eta = {args.eta}, "
+        "1 thread); dtaidistance: classic "
         "DTW (a different problem, for scale)",
         "",
         "| n | GDTW (ms) | decdtw (ms) | GDTW / decdtw | gain (f_GDTW - f_ours) / f_GDTW, worst .. best "
