@@ -4,10 +4,13 @@
 //! continuous-time DTW problem (GDTW, Deriso & Boyd) and exact gradients of that path
 //! (DecDTW, Xu et al., ICLR 2023):
 //! - [`problem`]: signals, knots, penalties and constraints, validated, with exact feasible
-//!   intervals; [`objective`]: `f` and its derivatives;
-//! - [`dp`]: the forward pass (dynamic programming with refinement); [`polish`]: an
+//!   intervals; [`interpolation`]: how y is read between samples (linear or a cubic spline);
+//!   [`mod@objective`]: `f` and its derivatives;
+//! - [`dp`]: the forward pass (dynamic programming with refinement); [`mod@polish`]: an
 //!   active-set solve of the NLP to an exact KKT point, with a certificate;
-//! - [`backward`]: vector–Jacobian products of the polished warp.
+//! - [`backward`]: vector–Jacobian products of the polished warp;
+//! - [`cuda`]: the batched forward pass on a GPU (feature `cuda`); [`synthetic`]: reproducible
+//!   example pairs.
 //!
 //! ```
 //! use decdtw::{solve, vjp, PolishOptions, Problem, Signal, SolveOptions};

@@ -239,7 +239,7 @@ pub fn refined_layers(problem: &Problem, phi: &[f64], levels: usize, fraction: f
 }
 
 /// The forward pass: a DP over uniform grids, then `refinements` DPs on narrower grids around
-/// the best warp so far; then, if asked for, the polish (see [`crate::polish`]). Returns the
+/// the best warp so far; then, if asked for, the polish (see [`crate::polish()`]). Returns the
 /// best warp found.
 pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution> {
     let start = Instant::now();
