@@ -76,6 +76,19 @@ fn decdtw(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// x (30 × 2) and y (24 × 2) from seeds, written as float64 `.npy` files into `dir`.
+fn two_feature_pair(
+    dir: &TempDir,
+    x_seed: u64,
+    y_seed: u64,
+) -> (PathBuf, PathBuf, Vec<f64>, Vec<f64>) {
+    let (x_path, y_path) = (dir.path().join("x.npy"), dir.path().join("y.npy"));
+    let (x, y) = (data(30, 2, x_seed), data(24, 2, y_seed));
+    write_npy(&x_path, &[30, 2], &x, Dtype::F64);
+    write_npy(&y_path, &[24, 2], &y, Dtype::F64);
+    (x_path, y_path, x, y)
+}
+
 fn path_str(path: &Path) -> &str {
     path.to_str().unwrap()
 }
@@ -163,10 +176,7 @@ fn check_pinned(entry: &Value, start: f64, end: f64) {
 #[test]
 fn align_npy_2d_float64_matches_library() {
     let dir = TempDir::new().unwrap();
-    let (x_path, y_path) = (dir.path().join("x.npy"), dir.path().join("y.npy"));
-    let (x, y) = (data(30, 2, 1), data(24, 2, 2));
-    write_npy(&x_path, &[30, 2], &x, Dtype::F64);
-    write_npy(&y_path, &[24, 2], &y, Dtype::F64);
+    let (x_path, y_path, x, y) = two_feature_pair(&dir, 1, 2);
     let json = align_ok(&dir, &x_path, &y_path, &[]);
     let results = json["results"].as_array().unwrap();
     assert_eq!(results.len(), 1);
@@ -492,10 +502,7 @@ fn polished_band_problem(x: Vec<f64>, y: Vec<f64>) -> (Problem, SolveOptions) {
 #[test]
 fn align_with_polish_reports_both_objectives_and_the_certificate() {
     let dir = TempDir::new().unwrap();
-    let (x_path, y_path) = (dir.path().join("x.npy"), dir.path().join("y.npy"));
-    let (x, y) = (data(30, 2, 3), data(24, 2, 4));
-    write_npy(&x_path, &[30, 2], &x, Dtype::F64);
-    write_npy(&y_path, &[24, 2], &y, Dtype::F64);
+    let (x_path, y_path, x, y) = two_feature_pair(&dir, 3, 4);
     let json = align_ok(&dir, &x_path, &y_path, &["--polish", "--band", "0.3"]);
     let entry = &json["results"][0];
     let (problem, options) = polished_band_problem(x, y);
@@ -586,10 +593,7 @@ fn align_with_vjp_returns_the_library_gradient_in_the_input_shapes() {
 #[test]
 fn align_with_a_cubic_spline_matches_the_library() {
     let dir = TempDir::new().unwrap();
-    let (x_path, y_path) = (dir.path().join("x.npy"), dir.path().join("y.npy"));
-    let (x, y) = (data(30, 2, 5), data(24, 2, 6));
-    write_npy(&x_path, &[30, 2], &x, Dtype::F64);
-    write_npy(&y_path, &[24, 2], &y, Dtype::F64);
+    let (x_path, y_path, x, y) = two_feature_pair(&dir, 5, 6);
     let json = align_ok(
         &dir,
         &x_path,
