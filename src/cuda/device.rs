@@ -49,7 +49,7 @@ fn device_error(what: &str) -> impl Fn(cudarc::driver::DriverError) -> Error + '
 
 /// Compiles the kernels to PTX for `arch` (e.g. `"sm_80"`) with NVRTC. Contractions into fused
 /// multiply-adds are off, so that `f64` results match the CPU solver's.
-pub fn compile(precision: Precision, arch: &'static str) -> Result<String> {
+pub fn compile(precision: Precision, arch: &str) -> Result<String> {
     // SAFETY: only probes whether the shared library can be loaded.
     if !unsafe { cudarc::nvrtc::sys::is_culib_present() } {
         return Err(Error::Device {
@@ -61,8 +61,10 @@ pub fn compile(precision: Precision, arch: &'static str) -> Result<String> {
     }
     let options = CompileOptions {
         fmad: Some(false),
-        options: vec![precision.define().into()],
-        arch: Some(arch),
+        options: vec![
+            precision.define().into(),
+            format!("--gpu-architecture={arch}"),
+        ],
         ..CompileOptions::default()
     };
     compile_ptx_with_opts(KERNELS, options)
@@ -86,8 +88,7 @@ impl CudaSolver {
         let (major, minor) = ctx
             .compute_capability()
             .map_err(device_error("reading the compute capability"))?;
-        let arch: &'static str = Box::leak(format!("sm_{major}{minor}").into_boxed_str());
-        let ptx = compile(precision, arch)?;
+        let ptx = compile(precision, &format!("sm_{major}{minor}"))?;
         let module = ctx
             .load_module(cudarc::nvrtc::Ptx::from_src(ptx))
             .map_err(device_error("loading the kernels"))?;
