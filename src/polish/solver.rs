@@ -75,7 +75,12 @@ pub struct ActiveSetSolver {
 /// What one iteration did (also reported to observers).
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Action {
-    Step { length: f64, blocked: bool },
+    /// A step of `length`, `blocked` by a constraint, to a point where `f = cost`.
+    Step {
+        length: f64,
+        blocked: bool,
+        cost: f64,
+    },
     Release,
     Converged,
 }
@@ -118,7 +123,8 @@ impl ActiveSetSolver {
         self.fingerprint == fingerprint(problem)
     }
 
-    fn iterate(&mut self, problem: &Problem, phi: &mut Vec<f64>) -> Result<Action> {
+    /// One iteration from `phi`, where `f = cost`.
+    fn iterate(&mut self, problem: &Problem, phi: &mut Vec<f64>, cost: f64) -> Result<Action> {
         let set = &self.working_set;
         let model = PieceModel::evaluate(problem, phi, &set.segments);
         let runs = set.runs();
@@ -136,7 +142,7 @@ impl ActiveSetSolver {
             residual.abs() <= target * scale
         });
         if !stationary && !self.stalled {
-            return self.step(problem, phi, &model, &free);
+            return self.step(problem, phi, cost, &model, &free);
         }
         let candidates = releases(set, &model, phi, problem);
         let worst = candidates
@@ -159,6 +165,7 @@ impl ActiveSetSolver {
         &mut self,
         problem: &Problem,
         phi: &mut Vec<f64>,
+        f_before: f64,
         model: &PieceModel,
         free: &[super::working_set::Run],
     ) -> Result<Action> {
@@ -170,6 +177,7 @@ impl ActiveSetSolver {
             return Ok(Action::Step {
                 length: 0.0,
                 blocked: false,
+                cost: f_before,
             });
         }
         let curvature = quadratic_form(&model.hessian, &p);
@@ -194,7 +202,7 @@ impl ActiveSetSolver {
         }
         let mut blocked = block.is_some() && block_length <= trial_length;
         if !convex {
-            let accepted = backtrack(problem, phi, &p, slope, length)?;
+            let accepted = backtrack(problem, phi, f_before, &p, slope, length)?;
             blocked &= accepted == length;
             length = accepted;
         } else if !self.quadratic {
@@ -222,7 +230,6 @@ impl ActiveSetSolver {
             }
         }
         let before = phi.clone();
-        let f_before = objective(problem, phi)?;
         for (x, d) in phi.iter_mut().zip(&p) {
             *x += length * d;
         }
@@ -236,8 +243,13 @@ impl ActiveSetSolver {
         self.working_set.snap(problem, phi);
         // A step that adds no constraint and does not lower f: no decrease is left to
         // rounding (steps at that level may flip a knot between two neighbouring floats).
-        self.stalled = !blocked && (*phi == before || objective(problem, phi)? >= f_before);
-        Ok(Action::Step { length, blocked })
+        let cost = objective(problem, phi)?;
+        self.stalled = !blocked && (*phi == before || cost >= f_before);
+        Ok(Action::Step {
+            length,
+            blocked,
+            cost,
+        })
     }
 
     fn release(&mut self, problem: &Problem, phi: &mut [f64], release: &Release) {
@@ -299,13 +311,20 @@ impl Solver<Nlp<'_>, PolishState> for ActiveSetSolver {
         let mut phi = state.take_param().ok_or(Error::Polish {
             reason: "no current point".into(),
         })?;
-        let action = self.iterate(nlp.problem, &mut phi)?;
-        let cost = problem.cost(&phi)?;
+        let previous = state.get_cost();
+        let action = self.iterate(nlp.problem, &mut phi, previous)?;
+        let cost = match action {
+            Action::Step { cost, .. } => cost,
+            Action::Release => problem.cost(&phi)?,
+            Action::Converged => previous,
+        };
         let held = self.working_set.holds.iter().flatten().count() as u64;
         let tied = self.working_set.ties.iter().flatten().count() as u64;
         let mut kv = argmin::kv!("held" => held; "tied" => tied;);
         match action {
-            Action::Step { length, blocked } => {
+            Action::Step {
+                length, blocked, ..
+            } => {
                 kv.insert("step", length.into());
                 kv.insert("blocked", blocked.into());
             }
@@ -395,8 +414,15 @@ fn ratio_test(
 /// halves the step until `f` falls by at least `10⁻⁴ · length · |slope|`. Once `f` can no
 /// longer resolve the decrease (the change is at its rounding level), a step that halves the
 /// directional derivative is accepted instead. Returns 0 if no step helps.
-fn backtrack(problem: &Problem, phi: &[f64], p: &[f64], slope: f64, length: f64) -> Result<f64> {
-    let f0 = objective(problem, phi)?;
+/// `f0 = f(φ)`.
+fn backtrack(
+    problem: &Problem,
+    phi: &[f64],
+    f0: f64,
+    p: &[f64],
+    slope: f64,
+    length: f64,
+) -> Result<f64> {
     let largest = p.iter().fold(0.0f64, |a, b| a.max(b.abs()));
     let span = problem.y().end() - problem.y().start();
     let mut t = length;
