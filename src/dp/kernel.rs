@@ -116,6 +116,43 @@ impl<'a> Stage<'a> {
         best
     }
 
+    /// [`Self::scan_window`] for long windows (the Monge kernel's first levels): four
+    /// interleaved running minima, so that the comparisons do not wait on each other. Each
+    /// lane keeps its leftmost minimiser and ties between lanes go to the smaller `j`, so the
+    /// result is the same. Kept out of line: inlined, it slows the short scans down.
+    #[inline(never)]
+    fn scan_long_window(
+        &self,
+        edge: &impl Fn(f64) -> f64,
+        k: usize,
+        from: usize,
+        to: usize,
+    ) -> (f64, u32) {
+        const LANES: usize = 4;
+        let v = self.next[k];
+        let (costs, values) = (&self.prev_cost[from..to], &self.prev[from..to]);
+        let (cost_chunks, value_chunks) = (costs.chunks_exact(LANES), values.chunks_exact(LANES));
+        let whole = costs.len() - cost_chunks.remainder().len();
+        let mut lane_best = [f64::INFINITY; LANES];
+        let mut lane_arg = [0usize; LANES];
+        for (chunk, (cs, us)) in cost_chunks.zip(value_chunks).enumerate() {
+            for lane in 0..LANES {
+                let c = cs[lane] + edge(v - us[lane]);
+                if c < lane_best[lane] {
+                    (lane_best[lane], lane_arg[lane]) = (c, chunk * LANES + lane);
+                }
+            }
+        }
+        let mut best = self.scan_window(edge, k, from + whole, to);
+        for lane in 0..LANES {
+            let (c, j) = (lane_best[lane], (from + lane_arg[lane]) as u32);
+            if c < best.0 || (c == best.0 && c < f64::INFINITY && j < best.1) {
+                best = (c, j);
+            }
+        }
+        best
+    }
+
     /// Leftmost minimiser of row `k` over every `j`, checking each slope (the plain kernel).
     fn scan_all(&self, edge: &impl Fn(f64) -> f64, k: usize) -> (f64, u32) {
         let mut best = (f64::INFINITY, UNREACHABLE);
@@ -238,7 +275,13 @@ fn monge_rows(
     let mid = (k0 + k1) / 2;
     let (lo, hi) = windows[mid];
     let (from, to) = (lo.max(j0), hi.min(j1));
-    (best[mid], arg[mid]) = stage.scan_window(edge, mid, from, to.max(from));
+    // Below this length the lanes' set-up costs more than it saves.
+    const LONG_WINDOW: usize = 32;
+    (best[mid], arg[mid]) = if to >= from + LONG_WINDOW {
+        stage.scan_long_window(edge, mid, from, to)
+    } else {
+        stage.scan_window(edge, mid, from, to.max(from))
+    };
     let (upper_end, lower_start) = if arg[mid] == UNREACHABLE {
         (hi.min(j1), lo.max(j0))
     } else {

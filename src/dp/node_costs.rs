@@ -157,7 +157,8 @@ pub(crate) fn fill_node_costs(
 
 /// Walks the non-decreasing `values` through y's segments (`enter(j)` once per segment
 /// reached, as [`segment_of`] would pick it) and writes
-/// `w_i max(feature(α), 0) + λ_cum w_i R_cum(v − φ̄_i)` for each value.
+/// `w_i max(feature(α), 0) + λ_cum w_i R_cum(v − φ̄_i)` for each value. The values of one
+/// segment are found first and then filled in one tight loop.
 fn fill_by_segment<S>(
     problem: &Problem,
     i: usize,
@@ -168,20 +169,32 @@ fn fill_by_segment<S>(
 ) {
     let times = problem.y().times();
     let w = problem.weights()[i];
-    let (lambda_cum, reference) = (problem.lambda_cum(), problem.reference_warp()[i]);
-    let cumulative = problem.cumulative_penalty();
     let mut j = segment_of(times, values[0]);
-    let mut state = enter(j);
-    let mut inv_h = 1.0 / (times[j + 1] - times[j]);
-    for (o, &v) in out.iter_mut().zip(values) {
-        while j + 2 < times.len() && times[j + 1] <= v {
-            j += 1;
-            state = enter(j);
-            inv_h = 1.0 / (times[j + 1] - times[j]);
+    let mut start = 0;
+    while start < values.len() {
+        // Values before the next sample time belong to segment j (the last takes the rest).
+        let mut end = start;
+        if j + 2 < times.len() {
+            while end < values.len() && values[end] < times[j + 1] {
+                end += 1;
+            }
+        } else {
+            end = values.len();
         }
-        let alpha = (v - times[j]) * inv_h;
-        *o = w * feature(&state, alpha).max(0.0);
-        if lambda_cum != 0.0 {
+        if end > start {
+            let state = enter(j);
+            let (t0, inv_h) = (times[j], 1.0 / (times[j + 1] - times[j]));
+            for (o, &v) in out[start..end].iter_mut().zip(&values[start..end]) {
+                *o = w * feature(&state, (v - t0) * inv_h).max(0.0);
+            }
+            start = end;
+        }
+        j += 1;
+    }
+    let lambda_cum = problem.lambda_cum();
+    if lambda_cum != 0.0 {
+        let (reference, cumulative) = (problem.reference_warp()[i], problem.cumulative_penalty());
+        for (o, &v) in out.iter_mut().zip(values) {
             *o += lambda_cum * w * cumulative.value(v - reference);
         }
     }
