@@ -308,6 +308,7 @@ pub struct MixedDerivatives {
 pub(crate) struct KnotLocal {
     j: usize,
     weights: PieceWeights<f64>,
+    y: Vec<f64>,
     dy: Vec<f64>,
     ddy: Vec<f64>,
     residual: Vec<f64>,
@@ -320,6 +321,7 @@ impl KnotLocal {
         Self {
             j: 0,
             weights: PieceWeights::new(1.0, 0.0, false),
+            y: vec![0.0; d],
             dy: vec![0.0; d],
             ddy: vec![0.0; d],
             residual: vec![0.0; d],
@@ -335,24 +337,15 @@ impl KnotLocal {
         let alpha = (phi_i - curve.times[j]) / h;
         self.j = j;
         self.weights = PieceWeights::new(h, alpha, !curve.moments.is_empty());
-        let mut y = vec![0.0; self.dy.len()];
-        combine(&self.weights.value, curve.values, curve.moments, j, &mut y);
-        combine(
-            &self.weights.slope,
-            curve.values,
-            curve.moments,
-            j,
-            &mut self.dy,
-        );
-        combine(
-            &self.weights.curvature,
-            curve.values,
-            curve.moments,
-            j,
-            &mut self.ddy,
-        );
+        let (values, moments) = (curve.values, curve.moments);
+        combine(&self.weights.value, values, moments, j, &mut self.y);
+        combine(&self.weights.slope, values, moments, j, &mut self.dy);
+        // Piecewise-linear y has no curvature: `ddy` stays zero.
+        if !moments.is_empty() {
+            combine(&self.weights.curvature, values, moments, j, &mut self.ddy);
+        }
         x_at_knot(problem, i, problem.x().values(), &mut self.residual);
-        for (r, y_k) in self.residual.iter_mut().zip(&y) {
+        for (r, y_k) in self.residual.iter_mut().zip(&self.y) {
             *r -= y_k;
         }
         problem

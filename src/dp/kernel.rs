@@ -300,3 +300,48 @@ fn monge_rows(
         arg,
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Problem, Signal};
+
+    #[test]
+    fn lane_scan_equals_plain_scan_with_ties_and_unreachable_values() {
+        let signal = || Signal::uniform(vec![0.0, 1.0, 0.5, 0.2], 1).unwrap();
+        let problem = Problem::builder(signal(), signal()).build().unwrap();
+        let m = 203;
+        let prev: Vec<f64> = (0..m).map(|j| (j / 3) as f64 / m as f64).collect();
+        let mut seed = 7u64;
+        let prev_cost: Vec<f64> = (0..m)
+            .map(|_| {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                match seed >> 61 {
+                    0 => f64::INFINITY,
+                    // Few distinct costs, so that exact ties between lanes occur.
+                    r => r as f64 * 0.25,
+                }
+            })
+            .collect();
+        let next: Vec<f64> = (0..m).map(|k| k as f64 / m as f64).collect();
+        let stage = Stage {
+            slope_term: SlopeTerm::new(&problem, 0),
+            lambda: 0.0,
+            prev: &prev,
+            prev_cost: &prev_cost,
+            next: &next,
+            step_min: f64::NEG_INFINITY,
+            step_max: f64::INFINITY,
+        };
+        let edge = |_: f64| 0.0;
+        let mut compared = 0;
+        for k in (0..m).step_by(17) {
+            for (from, to) in [(0, m), (3, 150), (40, 77), (100, 203), (5, 9)] {
+                let long = stage.scan_long_window(&edge, k, from, to);
+                assert_eq!(long, stage.scan_window(&edge, k, from, to), "{from}..{to}");
+                compared += 1;
+            }
+        }
+        assert!(compared > 50);
+    }
+}
