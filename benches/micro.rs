@@ -28,6 +28,12 @@ fn options(n: usize, kernel: Kernel) -> SolveOptions {
 }
 
 #[divan::bench(args = SIZES, consts = DIMS, sample_count = 10)]
+fn forward_envelope<const D: usize>(bencher: Bencher, n: usize) {
+    let problem = pair(n, D);
+    bencher.bench(|| solve(black_box(&problem), &options(n, Kernel::Envelope)).unwrap());
+}
+
+#[divan::bench(args = SIZES, consts = DIMS, sample_count = 10)]
 fn forward_monge<const D: usize>(bencher: Bencher, n: usize) {
     let problem = pair(n, D);
     bencher.bench(|| solve(black_box(&problem), &options(n, Kernel::Monge)).unwrap());
@@ -56,14 +62,14 @@ fn node_costs_one_knot<const D: usize>(bencher: Bencher, n: usize) {
 #[divan::bench(args = SIZES, consts = DIMS, sample_count = 10)]
 fn polish_from_dp<const D: usize>(bencher: Bencher, n: usize) {
     let problem = pair(n, D);
-    let start = solve(&problem, &options(n, Kernel::Monge)).unwrap().phi;
+    let start = solve(&problem, &options(n, Kernel::default())).unwrap().phi;
     bencher.bench(|| polish(black_box(&problem), &start, &PolishOptions::default()).unwrap());
 }
 
 #[divan::bench(args = SIZES, consts = DIMS)]
 fn vjp_of_polished<const D: usize>(bencher: Bencher, n: usize) {
     let problem = pair(n, D);
-    let start = solve(&problem, &options(n, Kernel::Monge)).unwrap().phi;
+    let start = solve(&problem, &options(n, Kernel::default())).unwrap().phi;
     let polished = polish(&problem, &start, &PolishOptions::default()).unwrap();
     let v = vec![1.0; problem.num_knots()];
     bencher.bench(|| vjp(black_box(&problem), &polished, &v).unwrap());

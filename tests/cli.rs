@@ -190,7 +190,7 @@ fn align_npy_2d_float64_matches_library() {
     check_pinned(&results[0], 0.0, 1.0);
     assert!(json["total_time_seconds"].as_f64().unwrap() >= 0.0);
     assert_eq!(json["options"]["lambda"].as_f64(), Some(0.1));
-    assert_eq!(json["options"]["kernel"].as_str(), Some("monge"));
+    assert_eq!(json["options"]["kernel"].as_str(), Some("envelope"));
 }
 
 #[test]
@@ -666,15 +666,15 @@ fn sweep_writes_csv_and_plots() {
     ]);
     assert!(output.status.success(), "{output:?}");
     let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
-    // 3 kernels × 2 grid sizes × (1 setting without refinement + 2 values of η).
-    assert_eq!(csv.lines().count(), 1 + 3 * 2 * 3, "{csv}");
+    // 4 kernels × 2 grid sizes × (1 setting without refinement + 2 values of η).
+    assert_eq!(csv.lines().count(), 1 + 4 * 2 * 3, "{csv}");
     for line in csv.lines().skip(1) {
         let gap: f64 = line.split(',').nth(8).unwrap().parse().unwrap();
         // The DP never beats the polished optimum by more than rounding.
         assert!(gap >= -1e-12 && gap.is_finite(), "{line}");
     }
     let scaling = std::fs::read_to_string(out.join("scaling.csv")).unwrap();
-    assert_eq!(scaling.lines().count(), 1 + 3 * 2);
+    assert_eq!(scaling.lines().count(), 1 + 4 * 2);
     for file in ["frontier.png", "frontier.svg", "scaling.png", "scaling.svg"] {
         assert!(
             std::fs::metadata(out.join(file)).unwrap().len() > 1000,

@@ -25,8 +25,8 @@ pub struct SolveArgs {
     /// Shrink factor η of the refinement windows, in (0, 1].
     #[arg(long, default_value_t = 0.125, allow_negative_numbers = true, value_parser = unit_interval)]
     pub eta: f64,
-    /// DP stage kernel: plain, windowed or monge.
-    #[arg(long, value_name = "NAME", default_value = "monge")]
+    /// DP stage kernel: plain, windowed, monge or envelope.
+    #[arg(long, value_name = "NAME", default_value = "envelope")]
     #[serde(serialize_with = "kernel_name")]
     pub kernel: Kernel,
     /// Free endpoints: match x to a subsequence of y.

@@ -45,7 +45,11 @@ pub struct SweepArgs {
     #[arg(long, value_delimiter = ',', default_value = "0.0625,0.125,0.25,0.5")]
     pub etas: Vec<f64>,
     /// DP stage kernels.
-    #[arg(long, value_delimiter = ',', default_value = "plain,windowed,monge")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "plain,windowed,monge,envelope"
+    )]
     pub kernels: Vec<Kernel>,
     /// Sizes n of the scaling run (M = n + 1, 3 refinements, η = 0.125).
     #[arg(long, value_delimiter = ',', default_value = "64,128,256,512,1024")]

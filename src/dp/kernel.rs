@@ -8,11 +8,15 @@
 //!   monotonically with `k` (two pointers): `O(M · window)`;
 //! - [`Kernel::Monge`] uses that the cost matrix is (staircase) Monge when `R` is convex, so the
 //!   leftmost minimiser is non-decreasing in `k` over reachable rows; divide and conquer on `k`
-//!   solves the stage exactly in `O(M log M)`.
+//!   solves the stage exactly in `O(M log M)`;
+//! - [`Kernel::Envelope`] reads, for `R(u) = u²`, the lower envelope of one parabola per
+//!   predecessor ([`super::envelope`]) in `O(M)`; stages it does not apply to (another `R`,
+//!   `λ = 0`, or an `s_max` that binds within the stage) are solved by the Monge kernel.
 //!
 //! The edge cost is specialised once per stage: for `R(u) = u²` it is `c (δ − b)²` with
 //! `c = λ/Δt`, `b = s Δt`, so the inner loops do no division and no dispatch on the penalty.
 
+use super::envelope::{self, Envelope};
 use crate::objective::SlopeTerm;
 use crate::penalty::WarpPenalty;
 use crate::problem::Problem;
@@ -27,14 +31,22 @@ pub enum Kernel {
     Plain,
     /// Only slope-feasible predecessors: `O(M · window)` per stage.
     Windowed,
-    /// Monotone-argmin divide and conquer: `O(M log M)` per stage (the default).
-    #[default]
+    /// Monotone-argmin divide and conquer: `O(M log M)` per stage.
     Monge,
+    /// Lower envelope of parabolas: `O(M)` per stage for the squared slope penalty where `s_max`
+    /// does not bind, the Monge kernel elsewhere (the default).
+    #[default]
+    Envelope,
 }
 
 impl Kernel {
     /// All kernels, for tests and benchmarks.
-    pub const ALL: [Kernel; 3] = [Kernel::Plain, Kernel::Windowed, Kernel::Monge];
+    pub const ALL: [Kernel; 4] = [
+        Kernel::Plain,
+        Kernel::Windowed,
+        Kernel::Monge,
+        Kernel::Envelope,
+    ];
 
     /// Lower-case name.
     pub fn name(self) -> &'static str {
@@ -42,6 +54,7 @@ impl Kernel {
             Kernel::Plain => "plain",
             Kernel::Windowed => "windowed",
             Kernel::Monge => "monge",
+            Kernel::Envelope => "envelope",
         }
     }
 }
@@ -52,7 +65,9 @@ impl std::str::FromStr for Kernel {
         Kernel::ALL
             .into_iter()
             .find(|k| k.name() == s)
-            .ok_or_else(|| format!("unknown kernel {s:?} (expected plain, windowed or monge)"))
+            .ok_or_else(|| {
+                format!("unknown kernel {s:?} (expected plain, windowed, monge or envelope)")
+            })
     }
 }
 
@@ -189,18 +204,39 @@ impl<'a> Stage<'a> {
     }
 }
 
+/// Buffers a stage reuses from the one before.
+#[derive(Debug, Default)]
+pub(crate) struct StageScratch {
+    /// Slope-feasible window of every row.
+    windows: Vec<(usize, usize)>,
+    /// The envelope kernel's pieces.
+    envelope: Envelope,
+}
+
 /// Solves one stage with `kernel`: `best[k]` and `arg[k]` (`UNREACHABLE` if `best[k] = +∞`).
 pub(crate) fn solve_stage(
     kernel: Kernel,
     stage: &Stage,
-    windows: &mut Vec<(usize, usize)>,
+    scratch: &mut StageScratch,
     best: &mut [f64],
     arg: &mut [u32],
 ) {
     let term = stage.slope_term;
+    let windows = &mut scratch.windows;
     match term.penalty() {
         WarpPenalty::Squared => {
             let (c, b) = (stage.lambda / term.dt(), term.expected_slope() * term.dt());
+            if kernel == Kernel::Envelope
+                && c > 0.0
+                && envelope::applies(stage.prev, stage.next, stage.step_max)
+            {
+                let (prev, cost, next) = (stage.prev, stage.prev_cost, stage.next);
+                let pieces = &mut scratch.envelope;
+                let step_min = stage.step_min;
+                return envelope::envelope_rows(
+                    prev, cost, next, c, b, step_min, pieces, best, arg,
+                );
+            }
             let edge = move |step: f64| {
                 let u = step - b;
                 c * u * u
@@ -235,7 +271,7 @@ fn solve_stage_with(
                 (best[k], arg[k]) = stage.scan_window(edge, k, lo, hi);
             }
         }
-        Kernel::Monge => {
+        Kernel::Monge | Kernel::Envelope => {
             stage.windows(windows);
             monge_rows(
                 stage,

@@ -7,6 +7,7 @@
 //! best warp stays on the new grid, so the objective never increases from pass to pass.
 //! Memory: the grid back-pointers (`Σ_i M_i` u32) are the only `m × M` array.
 
+mod envelope;
 mod grid;
 mod kernel;
 mod node_costs;
@@ -18,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::objective::objective;
 use crate::polish::{polish, PolishOptions, Polished};
 use crate::problem::Problem;
-use kernel::{solve_stage, Stage, UNREACHABLE};
+use kernel::{solve_stage, Stage, StageScratch, UNREACHABLE};
 use node_costs::{fill_node_costs, NodeScratch};
 use rayon::prelude::*;
 use std::time::{Duration, Instant};
@@ -32,7 +33,7 @@ pub struct SolveOptions {
     pub refinements: usize,
     /// Shrink factor `η` of the refinement windows: pass `r` spans `η^r (u_i − l_i)` (default 0.125).
     pub eta: f64,
-    /// Stage kernel (default [`Kernel::Monge`]).
+    /// Stage kernel (default [`Kernel::Envelope`]).
     pub kernel: Kernel,
     /// Largest memory the back-pointers may take, in bytes (default 4 GiB).
     pub max_memory_bytes: u64,
@@ -171,7 +172,7 @@ pub fn solve_layers(problem: &Problem, layers: &[Layer], kernel: Kernel) -> Resu
     let mut cost = vec![0.0; layers[0].len()];
     let mut best = Vec::new();
     let mut node = Vec::new();
-    let mut windows = Vec::new();
+    let mut stage_scratch = StageScratch::default();
     layers[0].fill(&mut prev);
     fill_node_costs(problem, 0, &prev, &mut cost, &mut scratch);
     for i in 0..m - 1 {
@@ -180,7 +181,7 @@ pub fn solve_layers(problem: &Problem, layers: &[Layer], kernel: Kernel) -> Resu
         node.resize(next.len(), 0.0);
         let stage = Stage::new(problem, i, &prev, &cost, &next);
         let arg = &mut back[offsets[i + 1]..offsets[i + 2]];
-        solve_stage(kernel, &stage, &mut windows, &mut best, arg);
+        solve_stage(kernel, &stage, &mut stage_scratch, &mut best, arg);
         if best.iter().all(|c| *c == f64::INFINITY) {
             let (lower, upper) = problem.feasible_intervals()[i + 1];
             return Err(Error::Infeasible {

@@ -47,7 +47,7 @@ pub fn dp_gap(problem: &Problem, levels: usize) -> Option<f64> {
     }
     let layers = decdtw::dp::initial_layers(problem, levels);
     let truth = enumerate_paths(problem, &layers).map(|(_, cost)| cost);
-    let dp = decdtw::dp::solve_layers(problem, &layers, decdtw::Kernel::Monge)
+    let dp = decdtw::dp::solve_layers(problem, &layers, decdtw::Kernel::default())
         .ok()
         .map(|path| path.cost);
     Some(match (dp, truth) {

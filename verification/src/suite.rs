@@ -133,7 +133,7 @@ pub fn builtin_problems(full: bool) -> Vec<NamedProblem> {
 pub fn run(problems: &[NamedProblem], progress: &mut dyn FnMut(usize, usize)) -> Report {
     let start = std::time::Instant::now();
     let mut derivatives = Tally::new("f: hand-coded derivatives vs dual numbers", 1e-10);
-    let mut kernels = Tally::new("DP: windowed and Monge kernels vs plain", 1e-12);
+    let mut kernels = Tally::new("DP: windowed, Monge and envelope kernels vs plain", 1e-12);
     let mut enumeration = Tally::new(
         "DP: optimum vs exhaustive enumeration (M = 4, m ≤ 6)",
         1e-12,

@@ -1,0 +1,232 @@
+//! One DP stage of the squared slope penalty as a lower envelope of parabolas (the distance
+//! transform of Felzenszwalb & Huttenlocher), `O(M)` per stage.
+//!
+//! With `R(u) = u²` the edge cost is `c (δ − b)²` (`c = λ/Δt_i`, `b = s Δt_i`, `δ = v_k − v_j`),
+//! so row `k` of the stage reads the lower envelope of the parabolas
+//!
+//! `p_j(t) = D_i(j) + c (t − q_j)²`,   `q_j = v_j + b`,
+//!
+//! at `t = v_k`. All have the curvature `c`, so on the envelope they appear in the order of their
+//! apexes `q_j`, which is the order of `j`. Parabola `j'` is lower than `j < j'` right of their
+//! crossing `t*(j, j') = (q_j + q_j')/2 + (D_i(j') − D_i(j)) / (2c (q_j' − q_j))`. Parabola `i`
+//! between neighbours `h < i < j` on the envelope is hidden once `t*(i, j) ≤ t*(h, i)`, which,
+//! multiplied out (differences only, no division), is
+//!
+//! `c (q_j − q_h)(q_j − q_i)(q_i − q_h) + (D_j − D_i)(q_i − q_h) − (D_i − D_h)(q_j − q_i) ≤ 0`.
+//!
+//! Predecessor `j` is allowed for `v_k` when `v_k − v_j ≥ step_min` (a prefix of the `j` that
+//! grows with `k`) and `v_k − v_j ≤ step_max`. Parabolas therefore enter the envelope in order
+//! of `j` as the rows reach them, and rows are read in order of `k`: one sweep, every parabola
+//! pushed and popped at most once.
+//!
+//! The sweep is exact when no predecessor ever leaves a window on the left, that is when
+//! `step_max ≥ v_last − v_first` over the stage (the default `s_max = +∞`; see [`applies`]).
+//! A parabola leaving on the left could let one it had hidden back onto the envelope, which a
+//! single sweep cannot see, so stages with a binding `s_max` use the Monge kernel instead.
+
+use super::kernel::UNREACHABLE;
+
+/// The envelope's pieces as parallel arrays (apex, cost, start of the piece, predecessor);
+/// reused from stage to stage.
+#[derive(Debug, Default)]
+pub(crate) struct Envelope {
+    q: Vec<f64>,
+    cost: Vec<f64>,
+    start: Vec<f64>,
+    j: Vec<u32>,
+}
+
+/// Whether the sweep is exact for a stage from `prev` to `next` with steps at most `step_max`:
+/// every predecessor stays inside every window on the left.
+pub(crate) fn applies(prev: &[f64], next: &[f64], step_max: f64) -> bool {
+    match (prev.first(), next.last()) {
+        (Some(&first), Some(&last)) => last - first <= step_max,
+        _ => true,
+    }
+}
+
+/// The squared-penalty stage: for every `k`, `best[k] = min_j D_i(j) + c (v_k − v_j − b)²` over
+/// `j` with `v_k − v_j ≥ step_min`, and its minimiser `arg[k]` (`+∞` and `UNREACHABLE` when no
+/// `j` is reachable). Requires `c > 0`, non-decreasing `prev` and `next`, and [`applies`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn envelope_rows(
+    prev: &[f64],
+    prev_cost: &[f64],
+    next: &[f64],
+    c: f64,
+    b: f64,
+    step_min: f64,
+    envelope: &mut Envelope,
+    best: &mut [f64],
+    arg: &mut [u32],
+) {
+    debug_assert!(c > 0.0);
+    let n = prev.len();
+    assert!(prev_cost.len() == n && best.len() == next.len() && arg.len() == next.len());
+    for buffer in [&mut envelope.q, &mut envelope.cost, &mut envelope.start] {
+        buffer.resize(n, 0.0);
+    }
+    envelope.j.resize(n, 0);
+    let (q, cost) = (&mut envelope.q[..n], &mut envelope.cost[..n]);
+    let (start, index) = (&mut envelope.start[..n], &mut envelope.j[..n]);
+    // The envelope is pieces `0..len`.
+    let (mut len, mut entered, mut read) = (0usize, 0usize, 0usize);
+    for ((&t, best), arg) in next.iter().zip(best.iter_mut()).zip(arg.iter_mut()) {
+        while entered < n && t - prev[entered] >= step_min {
+            let (q_new, cost_new) = (prev[entered] + b, prev_cost[entered]);
+            let j = entered as u32;
+            entered += 1;
+            if cost_new == f64::INFINITY {
+                continue;
+            }
+            // Pop the pieces the new parabola hides.
+            loop {
+                if len == 0 {
+                    break;
+                }
+                let (q_i, cost_i) = (q[len - 1], cost[len - 1]);
+                if q_new <= q_i {
+                    // Same apex (grid values clamped onto a bound): the cheaper one stays.
+                    if cost_new < cost_i {
+                        len -= 1;
+                        continue;
+                    }
+                    break;
+                }
+                if len < 2 {
+                    break;
+                }
+                let (q_h, cost_h) = (q[len - 2], cost[len - 2]);
+                let (left, right) = (q_i - q_h, q_new - q_i);
+                let hidden = c * (q_new - q_h) * right * left + (cost_new - cost_i) * left
+                    - (cost_i - cost_h) * right
+                    <= 0.0;
+                if !hidden {
+                    break;
+                }
+                len -= 1;
+            }
+            if len > 0 && q_new <= q[len - 1] {
+                continue; // an equal apex that is not cheaper
+            }
+            start[len] = match len {
+                0 => f64::NEG_INFINITY,
+                _ => {
+                    let (q_i, cost_i) = (q[len - 1], cost[len - 1]);
+                    0.5 * (q_i + q_new) + (cost_new - cost_i) / (2.0 * c * (q_new - q_i))
+                }
+            };
+            (q[len], cost[len], index[len]) = (q_new, cost_new, j);
+            len += 1;
+        }
+        if len == 0 {
+            (*best, *arg) = (f64::INFINITY, UNREACHABLE);
+            continue;
+        }
+        // Pushes may have replaced the piece read last: step back to the one holding `t`, then
+        // on. On a crossing exactly at `t` the earlier (leftmost) parabola is kept.
+        read = read.min(len - 1);
+        while read > 0 && start[read] >= t {
+            read -= 1;
+        }
+        while read + 1 < len && start[read + 1] < t {
+            read += 1;
+        }
+        let u = t - q[read];
+        (*best, *arg) = (cost[read] + c * u * u, index[read]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small linear congruential generator, so the test needs no dependency.
+    struct Lcg(u64);
+    impl Lcg {
+        fn unit(&mut self) -> f64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 11) as f64 / (1u64 << 53) as f64
+        }
+        fn sorted(&mut self, len: usize, duplicates: bool) -> Vec<f64> {
+            let mut v: Vec<f64> = (0..len).map(|_| self.unit()).collect();
+            if duplicates {
+                // Clamped grids repeat their end values.
+                for x in v.iter_mut().take(len / 4) {
+                    *x = 0.0;
+                }
+            }
+            v.sort_by(f64::total_cmp);
+            v
+        }
+    }
+
+    #[test]
+    fn envelope_equals_brute_force_minimum() {
+        let mut rng = Lcg(11);
+        let mut envelope = Envelope::default();
+        let mut unreachable_rows = 0;
+        for case in 0..3000 {
+            let (len_prev, len_next) = (1 + case % 37, 1 + (case * 7) % 41);
+            let prev = rng.sorted(len_prev, case % 3 == 0);
+            let next = rng.sorted(len_next, case % 5 == 0);
+            let cost: Vec<f64> = (0..len_prev)
+                .map(|_| match rng.unit() {
+                    u if u < 0.2 => f64::INFINITY,
+                    u if u < 0.3 => 1.0, // ties
+                    u => 3.0 * u,
+                })
+                .collect();
+            let c = 0.01 + 50.0 * rng.unit();
+            let b = 0.2 * rng.unit() - 0.1;
+            let step_min = 0.3 * rng.unit() - 0.05;
+            let (mut best, mut arg) = (vec![0.0; len_next], vec![0; len_next]);
+            let (stage_prev, stage_cost, stage_next) = (&prev, &cost, &next);
+            envelope_rows(
+                stage_prev,
+                stage_cost,
+                stage_next,
+                c,
+                b,
+                step_min,
+                &mut envelope,
+                &mut best,
+                &mut arg,
+            );
+            for (k, &t) in next.iter().enumerate() {
+                let truth = (0..len_prev)
+                    .filter(|&j| t - prev[j] >= step_min)
+                    .map(|j| cost[j] + c * (t - prev[j] - b).powi(2))
+                    .fold(f64::INFINITY, f64::min);
+                if truth == f64::INFINITY {
+                    unreachable_rows += 1;
+                    assert_eq!((best[k], arg[k]), (f64::INFINITY, UNREACHABLE));
+                    continue;
+                }
+                let j = arg[k] as usize;
+                assert!(t - prev[j] >= step_min, "case {case}: row {k} uses {j}");
+                let at_arg = cost[j] + c * (t - prev[j] - b).powi(2);
+                assert!((best[k] - at_arg).abs() <= 1e-15 * at_arg.max(1.0));
+                assert!(
+                    (best[k] - truth).abs() <= 1e-13 * truth.abs().max(1.0),
+                    "case {case}: row {k}: {} vs {truth}",
+                    best[k]
+                );
+            }
+        }
+        assert!(
+            unreachable_rows > 100,
+            "unreachable rows: {unreachable_rows}"
+        );
+    }
+
+    #[test]
+    fn applies_only_when_no_predecessor_leaves_a_window() {
+        assert!(applies(&[0.0, 0.5], &[0.2, 1.0], f64::INFINITY));
+        assert!(applies(&[0.0, 0.5], &[0.2, 1.0], 1.0));
+        assert!(!applies(&[0.0, 0.5], &[0.2, 1.0], 0.99));
+    }
+}
