@@ -9,6 +9,7 @@ use super::Failure;
 use clap::Args;
 use decdtw::signal::uniform_times;
 use decdtw::{solve, vjp, Problem, Signal, SolveOptions};
+use indicatif::ProgressBar;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -67,16 +68,25 @@ pub fn run(args: &AlignArgs) -> Result<(), Failure> {
     let options = args.solve.dp_options();
     // `decdtw::solve_batch`, except that a pair whose problem could not be built keeps its
     // error in its place.
+    // A batch shows its progress; a single pair does not need it.
+    let bar = match problems.len() {
+        1 => ProgressBar::hidden(),
+        n => super::progress(n as u64, "pairs"),
+    };
+    bar.set_message("aligning");
     let results: Vec<PairResult> = pool.install(|| {
         problems
             .par_iter()
             .enumerate()
             .map(|(i, problem)| {
                 let v = vectors.as_ref().map(|v| v[i].as_slice());
-                solve_pair(problem, &options, v, shape)
+                let result = solve_pair(problem, &options, v, shape);
+                bar.inc(1);
+                result
             })
             .collect()
     });
+    bar.finish_and_clear();
     let total_time = start.elapsed().as_secs_f64();
 
     let report = Report {

@@ -13,6 +13,7 @@ mod settings;
 mod sweep;
 
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
 use std::process::ExitCode;
 
 /// Optimal alignment paths of continuous-time DTW problems (GDTW), solved by dynamic
@@ -71,4 +72,17 @@ pub fn extension(path: &std::path::Path) -> String {
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase()
+}
+
+/// A progress bar over `total` items named `unit`, on standard error (indicatif hides it when
+/// standard error is not a terminal).
+fn progress(total: u64, unit: &str) -> ProgressBar {
+    let bar = ProgressBar::new(total);
+    let template = format!("{{msg:18}} [{{bar:40}}] {{pos}}/{{len}} {unit}, {{eta}} left");
+    bar.set_style(
+        ProgressStyle::with_template(&template)
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar
 }

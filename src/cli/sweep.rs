@@ -9,11 +9,12 @@
 //! fitted slopes).
 
 use super::chart::{draw_png_and_svg, Chart, Series};
+use super::progress;
 use super::Failure;
 use clap::Args;
 use decdtw::synthetic::{random_pair, warped_pair};
 use decdtw::{polish, solve, Kernel, PolishOptions, Problem, SolveOptions};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -105,6 +106,7 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
     let scaling_runs: usize = scaling_plan(args).len();
     let bar = progress(
         (settings.len() * problems.len() * args.repeats + scaling_runs * args.repeats) as u64,
+        "solves",
     );
 
     bar.set_message("reference optima");
@@ -205,16 +207,6 @@ fn scaling_plan(args: &SweepArgs) -> Vec<(Kernel, usize)> {
         }
     }
     plan
-}
-
-fn progress(total: u64) -> ProgressBar {
-    let bar = ProgressBar::new(total);
-    bar.set_style(
-        ProgressStyle::with_template("{msg:18} [{bar:40}] {pos}/{len} solves, {eta} left")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    bar
 }
 
 /// The optimum the gaps are measured against: the polish started from a DP with `M = 4n + 1`
