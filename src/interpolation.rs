@@ -351,11 +351,14 @@ pub(crate) fn combine<D: DualNum<f64>>(
     out: &mut [D],
 ) {
     let d = out.len();
-    for (k, o) in out.iter_mut().enumerate() {
-        let (a, b) = (j * d + k, (j + 1) * d + k);
-        *o = w[0].clone() * values[a].clone() + w[1].clone() * values[b].clone();
-        if !moments.is_empty() {
-            *o += w[2].clone() * moments[a].clone() + w[3].clone() * moments[b].clone();
+    let (left, right) = (&values[j * d..(j + 1) * d], &values[(j + 1) * d..(j + 2) * d]);
+    for ((o, a), b) in out.iter_mut().zip(left).zip(right) {
+        *o = w[0].clone() * a.clone() + w[1].clone() * b.clone();
+    }
+    if !moments.is_empty() {
+        let (left, right) = (&moments[j * d..(j + 1) * d], &moments[(j + 1) * d..(j + 2) * d]);
+        for ((o, a), b) in out.iter_mut().zip(left).zip(right) {
+            *o += w[2].clone() * a.clone() + w[3].clone() * b.clone();
         }
     }
 }
