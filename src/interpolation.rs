@@ -351,12 +351,18 @@ pub(crate) fn combine<D: DualNum<f64>>(
     out: &mut [D],
 ) {
     let d = out.len();
-    let (left, right) = (&values[j * d..(j + 1) * d], &values[(j + 1) * d..(j + 2) * d]);
+    let (left, right) = (
+        &values[j * d..(j + 1) * d],
+        &values[(j + 1) * d..(j + 2) * d],
+    );
     for ((o, a), b) in out.iter_mut().zip(left).zip(right) {
         *o = w[0].clone() * a.clone() + w[1].clone() * b.clone();
     }
     if !moments.is_empty() {
-        let (left, right) = (&moments[j * d..(j + 1) * d], &moments[(j + 1) * d..(j + 2) * d]);
+        let (left, right) = (
+            &moments[j * d..(j + 1) * d],
+            &moments[(j + 1) * d..(j + 2) * d],
+        );
         for ((o, a), b) in out.iter_mut().zip(left).zip(right) {
             *o += w[2].clone() * a.clone() + w[3].clone() * b.clone();
         }

@@ -24,7 +24,7 @@ use super::multipliers::{releases, Release};
 use super::reduced::{pivot_floor, ReducedHessian};
 use super::working_set::{tie_step, Hold, SlopeLimit, WorkingSet};
 use crate::objective::{objective, Tridiagonal};
-use crate::penalty::{FeaturePenalty, WarpPenalty};
+use crate::penalty::{dot, FeaturePenalty, WarpPenalty};
 use crate::problem::Problem;
 use crate::{Error, Result};
 use argmin::core::{
@@ -70,6 +70,10 @@ pub struct ActiveSetSolver {
     /// (not saved: a solver restored from a checkpoint checks again).
     #[serde(skip)]
     checked: bool,
+    /// The model at the current point, carried over from a step on quadratic pieces (see
+    /// [`PieceModel::shift`]); `None` makes the next iteration evaluate it afresh (not saved).
+    #[serde(skip)]
+    carried: Option<PieceModel>,
 }
 
 /// What one iteration did (also reported to observers).
@@ -115,6 +119,7 @@ impl ActiveSetSolver {
             quadratic,
             fingerprint: fingerprint(problem),
             checked: true,
+            carried: None,
         })
     }
 
@@ -126,7 +131,10 @@ impl ActiveSetSolver {
     /// One iteration from `phi`, where `f = cost`.
     fn iterate(&mut self, problem: &Problem, phi: &mut Vec<f64>, cost: f64) -> Result<Action> {
         let set = &self.working_set;
-        let model = PieceModel::evaluate(problem, phi, &set.segments);
+        let (model, fresh) = match self.carried.take() {
+            Some(model) => (model, false),
+            None => (PieceModel::evaluate(problem, phi, &set.segments), true),
+        };
         let runs = set.runs();
         let free: Vec<_> = runs.iter().filter(|r| r.hold.is_none()).copied().collect();
         // Newton converges quadratically on non-quadratic pieces: aim 1e3 below the tolerance,
@@ -142,7 +150,12 @@ impl ActiveSetSolver {
             residual.abs() <= target * scale
         });
         if !stationary && !self.stalled {
-            return self.step(problem, phi, cost, &model, &free);
+            return self.step(problem, phi, cost, model, &free);
+        }
+        if !fresh {
+            // Releases and convergence are decided on the model evaluated at this point, not
+            // on one carried over from the steps before.
+            return self.iterate(problem, phi, cost);
         }
         let candidates = releases(set, &model, phi, problem);
         let worst = candidates
@@ -166,10 +179,10 @@ impl ActiveSetSolver {
         problem: &Problem,
         phi: &mut Vec<f64>,
         f_before: f64,
-        model: &PieceModel,
+        mut model: PieceModel,
         free: &[super::working_set::Run],
     ) -> Result<Action> {
-        let p = newton_direction(free, model, phi.len());
+        let p = newton_direction(free, &model, phi.len());
         let slope: f64 = p.iter().zip(&model.gradient).map(|(a, b)| a * b).sum();
         if slope >= 0.0 {
             // Not a descent direction: the gradient is zero to rounding.
@@ -241,9 +254,20 @@ impl ActiveSetSolver {
             }
         }
         self.working_set.snap(problem, phi);
+        let cost = if self.quadratic {
+            // f is quadratic on the pieces: its change is exactly gᵀΔ + ΔᵀHΔ/2, and the model
+            // at the new point is the old one shifted.
+            let delta: Vec<f64> = phi.iter().zip(&before).map(|(a, b)| a - b).collect();
+            let change =
+                dot(&model.gradient, &delta) + 0.5 * quadratic_form(&model.hessian, &delta);
+            model.shift(problem, &before, phi, &self.working_set.segments);
+            self.carried = Some(model);
+            f_before + change
+        } else {
+            objective(problem, phi)?
+        };
         // A step that adds no constraint and does not lower f: no decrease is left to
         // rounding (steps at that level may flip a knot between two neighbouring floats).
-        let cost = objective(problem, phi)?;
         self.stalled = !blocked && (*phi == before || cost >= f_before);
         Ok(Action::Step {
             length,

@@ -487,3 +487,39 @@ fn checkpoints_resume_only_their_own_problem() {
         .certificate
         .holds(1e-9));
 }
+
+#[test]
+fn the_cost_argmin_sees_after_every_iteration_is_f_there() {
+    // On quadratic pieces the solver carries f and its model from step to step instead of
+    // evaluating them again; after any number of iterations the state's cost must be f.
+    let config = Config {
+        nx: (20, 60),
+        ny: (20, 60),
+        ..Config::default()
+    };
+    let mut compared = 0;
+    for seed in 0..12u64 {
+        let problem = random_problem(seed, &config).problem;
+        let start = solve(&problem, &SolveOptions::default()).unwrap().phi;
+        let total = polish(&problem, &start, &PolishOptions::default())
+            .unwrap()
+            .certificate
+            .iterations;
+        for iterations in 1..=total {
+            let solver = ActiveSetSolver::new(&problem, &start, 1e-12).unwrap();
+            let result = Executor::new(Nlp { problem: &problem }, solver)
+                .configure(|s| s.param(start.clone()).max_iters(iterations))
+                .run()
+                .unwrap();
+            let phi = result.state.get_param().unwrap();
+            let f = objective(&problem, phi).unwrap();
+            let cost = result.state.get_cost();
+            assert!(
+                (cost - f).abs() <= 1e-12 * f.abs(),
+                "seed {seed}, {iterations} iterations: cost {cost} vs f {f}"
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared > 50, "compared {compared} iterates");
+}
