@@ -13,7 +13,9 @@
 //!
 //! With squared penalties and piecewise-linear y every piece is a convex quadratic, the step
 //! lands exactly on the minimiser of the model, and the method ends in finitely many
-//! iterations at an exact KKT point. Other (convex) penalties take the same steps with a line
+//! iterations at an exact KKT point. There a step also carries the model and `f` over to the
+//! new point ([`PieceModel::shift`]) rather than evaluating them again; releases and the
+//! decision that a KKT point is reached are always made on a fresh evaluation. Other (convex) penalties take the same steps with a line
 //! search for the zero of the directional derivative. A cubic-spline y has no kinks (segment
 //! ends are no constraints) but makes `f` nonconvex: negative pivots of the reduced Hessian
 //! are replaced by their absolute values (so the step descends) and the step length
