@@ -273,6 +273,7 @@ impl ProblemBuilder {
                 });
             }
         }
+        check_cost_scale(&x, &y, &dt, expected_slope, self.lambda, self.lambda_cum)?;
         let reference: Vec<f64> = knots
             .iter()
             .map(|&t| y.start() + expected_slope * (t - knots[0]))
@@ -613,4 +614,48 @@ impl Problem {
         });
         bounds.chain(slopes).fold(0.0, f64::max)
     }
+}
+
+/// Refuses weights and signals whose costs could overflow `f64`, which would otherwise surface
+/// as a misleading "infeasible" (every DP path at `+∞`) or as NaN. The bounds are the largest
+/// terms `f` can have on the feasible set: a slope term `λ/Δt_i (δ − sΔt_i)²` with
+/// `|δ| ≤` y's time span, a cumulative term `λ_cum w_i (φ_i − φ̄_i)²`, and a feature term
+/// `w_i ‖x_i − y(φ_i)‖² ≤ w_i d (max|X| + max|Y|)²`, each times the number of knots.
+fn check_cost_scale(
+    x: &Signal,
+    y: &Signal,
+    dt: &[f64],
+    expected_slope: f64,
+    lambda: f64,
+    lambda_cum: f64,
+) -> Result<()> {
+    let span = y.end() - y.start();
+    let (dt_min, dt_max) = dt.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &d| {
+        (lo.min(d), hi.max(d))
+    });
+    let terms = (dt.len() + 1) as f64;
+    let reach = span + expected_slope.abs() * dt_max * terms;
+    let largest = |a: &[f64]| a.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let feature = x.dim() as f64 * (largest(x.values()) + largest(y.values())).powi(2);
+    let checks = [
+        (
+            "lambda",
+            lambda / dt_min * (span + expected_slope.abs() * dt_max).powi(2),
+        ),
+        ("lambda_cum", lambda_cum * dt_max * reach * reach),
+        ("signal values", dt_max * feature),
+    ];
+    for (what, worst) in checks {
+        // Headroom for sums over the knots and the DP's additions.
+        if !(worst * terms * 16.0).is_finite() {
+            return Err(Error::InvalidParameter {
+                what: what.into(),
+                reason: format!(
+                    "the costs could overflow f64 (a single term can reach {worst:e}); \
+                     rescale the signals, the time axes or the weights"
+                ),
+            });
+        }
+    }
+    Ok(())
 }

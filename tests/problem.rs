@@ -119,6 +119,32 @@ fn problems_reject_malformed_settings() {
 }
 
 #[test]
+fn weights_and_signals_whose_costs_overflow_are_refused_by_name() {
+    let x = || uniform(&[0.0, 1.0, 2.0, 3.0]);
+    let y = || uniform(&[0.0, 1.0, 2.0]);
+    let refused = |result: Result<Problem, Error>, name: &str| match result {
+        Err(Error::InvalidParameter { what, reason }) => {
+            assert_eq!(what, name);
+            assert!(reason.contains("overflow"), "{reason}");
+        }
+        other => panic!("{name}: {other:?}"),
+    };
+    refused(Problem::builder(x(), y()).lambda(1e307).build(), "lambda");
+    refused(
+        Problem::builder(x(), y()).lambda_cum(1e307).build(),
+        "lambda_cum",
+    );
+    let huge = uniform(&[0.0, 1e160, 2.0]);
+    refused(Problem::builder(x(), huge).build(), "signal values");
+    // Large but representable weights still solve, to a finite objective.
+    for lambda in [1e250, 1e-300] {
+        let problem = Problem::builder(x(), y()).lambda(lambda).build().unwrap();
+        let solution = decdtw::solve(&problem, &decdtw::SolveOptions::default()).unwrap();
+        assert!(solution.objective.is_finite(), "λ = {lambda}");
+    }
+}
+
+#[test]
 fn infeasible_constraints_name_the_knot() {
     // x on [0, 1] with 5 knots; pinned ends need an average slope of 1.
     let x = || uniform(&[0.0; 5]);
