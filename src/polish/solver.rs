@@ -14,9 +14,10 @@
 //! With squared penalties and piecewise-linear y every piece is a convex quadratic, the step
 //! lands exactly on the minimiser of the model, and the method ends in finitely many
 //! iterations at an exact KKT point. There a step also carries the model and `f` over to the
-//! new point ([`PieceModel::shift`]) rather than evaluating them again; releases and the
-//! decision that a KKT point is reached are always made on a fresh evaluation. Other (convex) penalties take the same steps with a line
-//! search for the zero of the directional derivative. A cubic-spline y has no kinks (segment
+//! new point ([`PieceModel::shift`]) rather than evaluating them again; releases, stalls and
+//! the decision that a KKT point is reached are always made on a fresh evaluation. Other
+//! (convex) penalties take the same steps with a line search for the zero of the directional
+//! derivative. A cubic-spline y has no kinks (segment
 //! ends are no constraints) but makes `f` nonconvex: negative pivots of the reduced Hessian
 //! are replaced by their absolute values (so the step descends) and the step length
 //! backtracks until `f` falls enough (Armijo).
@@ -152,7 +153,7 @@ impl ActiveSetSolver {
             residual.abs() <= target * scale
         });
         if !stationary && !self.stalled {
-            return self.step(problem, phi, cost, model, &free);
+            return self.step(problem, phi, cost, model, fresh, &free);
         }
         if !fresh {
             // Releases and convergence are decided on the model evaluated at this point, not
@@ -182,13 +183,15 @@ impl ActiveSetSolver {
         phi: &mut Vec<f64>,
         f_before: f64,
         mut model: PieceModel,
+        fresh: bool,
         free: &[super::working_set::Run],
     ) -> Result<Action> {
         let p = newton_direction(free, &model, phi.len());
         let slope: f64 = p.iter().zip(&model.gradient).map(|(a, b)| a * b).sum();
         if slope >= 0.0 {
-            // Not a descent direction: the gradient is zero to rounding.
-            self.stalled = true;
+            // Not a descent direction: the gradient is zero to rounding (on a carried model,
+            // perhaps only to its rounding: the next iteration looks again on a fresh one).
+            self.stalled = fresh;
             return Ok(Action::Step {
                 length: 0.0,
                 blocked: false,
