@@ -49,14 +49,13 @@ impl PieceModel {
         model
     }
 
-    /// The model after `φ` moved from `old` to `new` on the same pieces, where every piece is
+    /// The model after `φ` moved by `delta` to `new` on the same pieces, where every piece is
     /// quadratic (squared penalties, piecewise-linear y): `H` stays, `g` gains `H (new − old)`
     /// exactly, and only knots that moved need their kink looked up again (`O(d)` each, at a
     /// kink). The summands' scale is kept from the last evaluation (it only sets how much
     /// rounding is tolerated), so decisions that end the polish use a fresh [`Self::evaluate`].
-    pub fn shift(&mut self, problem: &Problem, old: &[f64], new: &[f64], segments: &[usize]) {
-        let delta: Vec<f64> = new.iter().zip(old).map(|(a, b)| a - b).collect();
-        for (g, change) in self.gradient.iter_mut().zip(self.hessian.times(&delta)) {
+    pub fn shift(&mut self, problem: &Problem, new: &[f64], delta: &[f64], segments: &[usize]) {
+        for (g, change) in self.gradient.iter_mut().zip(self.hessian.times(delta)) {
             *g += change;
         }
         let mut probe = KnotLocal::new(problem.x().dim());
@@ -74,18 +73,16 @@ impl PieceModel {
     /// `magnitude = summands + Σ_l |H_il| |φ_l|` at `phi`.
     fn rescale(&mut self, phi: &[f64]) {
         let (h, m) = (&self.hessian, phi.len());
-        self.magnitude = (0..m)
-            .map(|i| {
-                let mut scale = self.summands[i] + h.diag[i].abs() * phi[i].abs();
-                if i > 0 {
-                    scale += h.off[i - 1].abs() * phi[i - 1].abs();
-                }
-                if i + 1 < m {
-                    scale += h.off[i].abs() * phi[i + 1].abs();
-                }
-                scale
-            })
-            .collect();
+        self.magnitude.resize(m, 0.0);
+        for (i, scale) in self.magnitude.iter_mut().enumerate() {
+            *scale = self.summands[i] + h.diag[i].abs() * phi[i].abs();
+            if i > 0 {
+                *scale += h.off[i - 1].abs() * phi[i - 1].abs();
+            }
+            if i + 1 < m {
+                *scale += h.off[i].abs() * phi[i + 1].abs();
+            }
+        }
     }
 
     /// `Σ_{k∈knots} g_k` and its scale `Σ magnitude_k`: the reduced gradient of a free run.
@@ -163,7 +160,8 @@ mod tests {
             })
             .collect();
         let mut shifted = PieceModel::evaluate(&problem, &old, &segments);
-        shifted.shift(&problem, &old, &new, &segments);
+        let delta: Vec<f64> = new.iter().zip(&old).map(|(a, b)| a - b).collect();
+        shifted.shift(&problem, &new, &delta, &segments);
         let fresh = PieceModel::evaluate(&problem, &new, &segments);
         let mut at_kinks = 0;
         for i in 0..m {

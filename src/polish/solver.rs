@@ -265,7 +265,7 @@ impl ActiveSetSolver {
             let delta: Vec<f64> = phi.iter().zip(&before).map(|(a, b)| a - b).collect();
             let change =
                 dot(&model.gradient, &delta) + 0.5 * quadratic_form(&model.hessian, &delta);
-            model.shift(problem, &before, phi, &self.working_set.segments);
+            model.shift(problem, phi, &delta, &self.working_set.segments);
             self.carried = Some(model);
             f_before + change
         } else {
