@@ -340,7 +340,8 @@ impl KnotLocal {
         let (values, moments) = (curve.values, curve.moments);
         combine(&self.weights.value, values, moments, j, &mut self.y);
         combine(&self.weights.slope, values, moments, j, &mut self.dy);
-        // Piecewise-linear y has no curvature: `ddy` stays zero.
+        // Piecewise-linear y has no curvature: `ddy` stays at its initial zero (a `KnotLocal`
+        // serves one problem, so its interpolation does not change).
         if !moments.is_empty() {
             combine(&self.weights.curvature, values, moments, j, &mut self.ddy);
         }

@@ -66,14 +66,14 @@ pub fn run(args: &AlignArgs) -> Result<(), Failure> {
 
     let start = Instant::now();
     let options = args.solve.dp_options();
-    // `decdtw::solve_batch`, except that a pair whose problem could not be built keeps its
-    // error in its place.
     // A batch shows its progress; a single pair does not need it.
     let bar = match problems.len() {
         1 => ProgressBar::hidden(),
         n => super::progress(n as u64, "pairs"),
     };
     bar.set_message("aligning");
+    // `decdtw::solve_batch`, except that a pair whose problem could not be built keeps its
+    // error in its place.
     let results: Vec<PairResult> = pool.install(|| {
         problems
             .par_iter()

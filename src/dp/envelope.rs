@@ -80,10 +80,7 @@ pub(crate) fn envelope_rows(
                 continue;
             }
             // Pop the pieces the new parabola hides.
-            loop {
-                if len == 0 {
-                    break;
-                }
+            while len > 0 {
                 let (q_i, cost_i) = (q[len - 1], cost[len - 1]);
                 if q_new <= q_i {
                     // Same apex (grid values clamped onto a bound): the cheaper one stays.
