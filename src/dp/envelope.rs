@@ -8,11 +8,12 @@
 //!
 //! at `t = v_k`. All have the curvature `c`, so on the envelope they appear in the order of their
 //! apexes `q_j`, which is the order of `j`. Parabola `j'` is lower than `j < j'` right of their
-//! crossing `t*(j, j') = (q_j + q_j')/2 + (D_i(j') − D_i(j)) / (2c (q_j' − q_j))`. Parabola `i`
-//! between neighbours `h < i < j` on the envelope is hidden once `t*(i, j) ≤ t*(h, i)`, which,
-//! multiplied out (differences only, no division), is
+//! crossing `t*(j, j') = (q_j + q_j')/2 + (D_i(j') − D_i(j)) / (2c (q_j' − q_j))`. Each piece
+//! `i` of the envelope stores where it starts, `s_i = t*(h, i)` with `h` the piece before it
+//! (`s = −∞` for the first). A new parabola `j` hides the last piece once `t*(i, j) ≤ s_i`,
+//! tested multiplied out, without a division:
 //!
-//! `c (q_j − q_h)(q_j − q_i)(q_i − q_h) + (D_j − D_i)(q_i − q_h) − (D_i − D_h)(q_j − q_i) ≤ 0`.
+//! `D_j − D_i ≤ 2c (q_j − q_i) (s_i − (q_i + q_j)/2)`.
 //!
 //! Predecessor `j` is allowed for `v_k` when `v_k − v_j ≥ step_min` (a prefix of the `j` that
 //! grows with `k`) and `v_k − v_j ≤ step_max`. Parabolas therefore enter the envelope in order
@@ -64,12 +65,13 @@ pub(crate) fn envelope_rows(
     let n = prev.len();
     assert!(prev_cost.len() == n && best.len() == next.len() && arg.len() == next.len());
     for buffer in [&mut envelope.q, &mut envelope.cost, &mut envelope.start] {
-        buffer.resize(n, 0.0);
+        buffer.resize(n + 1, 0.0);
     }
-    envelope.j.resize(n, 0);
-    let (q, cost) = (&mut envelope.q[..n], &mut envelope.cost[..n]);
-    let (start, index) = (&mut envelope.start[..n], &mut envelope.j[..n]);
-    // The envelope is pieces `0..len`.
+    envelope.j.resize(n + 1, 0);
+    let (q, cost) = (&mut envelope.q[..=n], &mut envelope.cost[..=n]);
+    let (start, index) = (&mut envelope.start[..=n], &mut envelope.j[..=n]);
+    // The envelope is pieces `0..len`; `start[0] = −∞`, and `start[len] = +∞` ends it.
+    start[0] = f64::NEG_INFINITY;
     let (mut len, mut entered, mut read) = (0usize, 0usize, 0usize);
     for ((&t, best), arg) in next.iter().zip(best.iter_mut()).zip(arg.iter_mut()) {
         while entered < n && t - prev[entered] >= step_min {
@@ -79,42 +81,32 @@ pub(crate) fn envelope_rows(
             if cost_new == f64::INFINITY {
                 continue;
             }
-            // Pop the pieces the new parabola hides.
-            while len > 0 {
-                let (q_i, cost_i) = (q[len - 1], cost[len - 1]);
-                if q_new <= q_i {
-                    // Same apex (grid values clamped onto a bound): the cheaper one stays.
-                    if cost_new < cost_i {
-                        len -= 1;
-                        continue;
-                    }
-                    break;
-                }
-                if len < 2 {
-                    break;
-                }
-                let (q_h, cost_h) = (q[len - 2], cost[len - 2]);
-                let (left, right) = (q_i - q_h, q_new - q_i);
-                let hidden = c * (q_new - q_h) * right * left + (cost_new - cost_i) * left
-                    - (cost_i - cost_h) * right
-                    <= 0.0;
-                if !hidden {
-                    break;
+            if len > 0 && q_new <= q[len - 1] {
+                // Same apex (grid values clamped onto a bound): the cheaper one stays.
+                if cost_new >= cost[len - 1] {
+                    continue;
                 }
                 len -= 1;
             }
-            if len > 0 && q_new <= q[len - 1] {
-                continue; // an equal apex that is not cheaper
-            }
-            start[len] = match len {
-                0 => f64::NEG_INFINITY,
-                _ => {
-                    let (q_i, cost_i) = (q[len - 1], cost[len - 1]);
-                    0.5 * (q_i + q_new) + (cost_new - cost_i) / (2.0 * c * (q_new - q_i))
+            if len > 0 {
+                // Pop the pieces the new parabola hides: those whose crossing with it,
+                // `(q_i + q_new)/2 + (D_new − D_i) / (2c (q_new − q_i))`, is at or before their
+                // start. Piece 0 starts at −∞ and stays.
+                loop {
+                    let top = len - 1;
+                    let (q_i, cost_i) = (q[top], cost[top]);
+                    let gap = q_new - q_i;
+                    if cost_new - cost_i > 2.0 * c * gap * (start[top] - 0.5 * (q_i + q_new)) {
+                        break;
+                    }
+                    len -= 1;
                 }
-            };
+                let (q_i, cost_i) = (q[len - 1], cost[len - 1]);
+                start[len] = 0.5 * (q_i + q_new) + (cost_new - cost_i) / (2.0 * c * (q_new - q_i));
+            }
             (q[len], cost[len], index[len]) = (q_new, cost_new, j);
             len += 1;
+            start[len] = f64::INFINITY;
         }
         if len == 0 {
             (*best, *arg) = (f64::INFINITY, UNREACHABLE);
@@ -123,10 +115,12 @@ pub(crate) fn envelope_rows(
         // Pushes may have replaced the piece read last: step back to the one holding `t`, then
         // on. On a crossing exactly at `t` the earlier (leftmost) parabola is kept.
         read = read.min(len - 1);
-        while read > 0 && start[read] >= t {
+        while start[read] >= t {
             read -= 1;
         }
-        while read + 1 < len && start[read + 1] < t {
+        // Usually at most one step: take it without a branch.
+        read += (start[read + 1] < t) as usize;
+        while start[read + 1] < t {
             read += 1;
         }
         let u = t - q[read];

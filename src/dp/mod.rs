@@ -20,7 +20,7 @@ use crate::objective::objective;
 use crate::polish::{polish, PolishOptions, Polished};
 use crate::problem::Problem;
 use kernel::{solve_stage, Stage, StageScratch, UNREACHABLE};
-use node_costs::{fill_node_costs, NodeScratch};
+use node_costs::{add_node_costs, NodeScratch};
 use rayon::prelude::*;
 use std::time::{Duration, Instant};
 
@@ -141,7 +141,7 @@ pub fn node_costs(problem: &Problem, i: usize, values: &[f64]) -> Result<Vec<f64
     crate::error::check_finite("grid values", values)?;
     crate::error::check_increasing("grid values", values)?;
     let mut out = vec![0.0; values.len()];
-    fill_node_costs(problem, i, values, &mut out, &mut NodeScratch::new(problem));
+    add_node_costs(problem, i, values, &mut out, &mut NodeScratch::new(problem));
     Ok(out)
 }
 
@@ -171,14 +171,12 @@ pub fn solve_layers(problem: &Problem, layers: &[Layer], kernel: Kernel) -> Resu
     let (mut prev, mut next) = (Vec::new(), Vec::new());
     let mut cost = vec![0.0; layers[0].len()];
     let mut best = Vec::new();
-    let mut node = Vec::new();
     let mut stage_scratch = StageScratch::default();
     layers[0].fill(&mut prev);
-    fill_node_costs(problem, 0, &prev, &mut cost, &mut scratch);
+    add_node_costs(problem, 0, &prev, &mut cost, &mut scratch);
     for i in 0..m - 1 {
         layers[i + 1].fill(&mut next);
         best.resize(next.len(), 0.0);
-        node.resize(next.len(), 0.0);
         let stage = Stage::new(problem, i, &prev, &cost, &next);
         let arg = &mut back[offsets[i + 1]..offsets[i + 2]];
         solve_stage(kernel, &stage, &mut stage_scratch, &mut best, arg);
@@ -191,9 +189,9 @@ pub fn solve_layers(problem: &Problem, layers: &[Layer], kernel: Kernel) -> Resu
                 upper,
             });
         }
-        fill_node_costs(problem, i + 1, &next, &mut node, &mut scratch);
-        cost.clear();
-        cost.extend(best.iter().zip(&node).map(|(b, n)| b + n));
+        // D_{i+1} = stage minimum + node cost, in place.
+        add_node_costs(problem, i + 1, &next, &mut best, &mut scratch);
+        std::mem::swap(&mut cost, &mut best);
         std::mem::swap(&mut prev, &mut next);
     }
     let (mut k, total) =

@@ -19,7 +19,7 @@ use crate::penalty::{dot, squared_distance, FeaturePenalty};
 use crate::problem::Problem;
 use crate::signal::segment_of;
 
-/// Reusable buffers for [`fill_node_costs`], and per segment of y what the fast paths need.
+/// Reusable buffers for [`add_node_costs`], and per segment of y what the fast paths need.
 pub(crate) struct NodeScratch {
     x_i: Vec<f64>,
     diff: Vec<f64>,
@@ -79,8 +79,9 @@ impl NodeScratch {
     }
 }
 
-/// Node costs of knot `i` at the non-decreasing `values`, written into `out`.
-pub(crate) fn fill_node_costs(
+/// Adds the node costs of knot `i` at the non-decreasing `values` to `out` (the DP adds them
+/// to the stage's minima in place).
+pub(crate) fn add_node_costs(
     problem: &Problem,
     i: usize,
     values: &[f64],
@@ -91,7 +92,7 @@ pub(crate) fn fill_node_costs(
     if problem.feature_penalty() != FeaturePenalty::SquaredEuclidean {
         let y = problem.y_curve();
         for (o, v) in out.iter_mut().zip(values) {
-            *o = node_cost(
+            *o += node_cost(
                 problem,
                 i,
                 &scratch.x_i,
@@ -153,12 +154,24 @@ pub(crate) fn fill_node_costs(
             fill_by_segment(problem, i, values, out, enter, feature);
         }
     }
+    add_cumulative(problem, i, values, out);
+}
+
+/// Adds `λ_cum w_i R_cum(v − φ̄_i)` to `out` for each value.
+fn add_cumulative(problem: &Problem, i: usize, values: &[f64], out: &mut [f64]) {
+    let w = problem.weights()[i];
+    let lambda_cum = problem.lambda_cum();
+    if lambda_cum != 0.0 {
+        let (reference, cumulative) = (problem.reference_warp()[i], problem.cumulative_penalty());
+        for (o, &v) in out.iter_mut().zip(values) {
+            *o += lambda_cum * w * cumulative.value(v - reference);
+        }
+    }
 }
 
 /// Walks the non-decreasing `values` through y's segments (`enter(j)` once per segment
-/// reached, as [`segment_of`] would pick it) and writes
-/// `w_i max(feature(α), 0) + λ_cum w_i R_cum(v − φ̄_i)` for each value. The values of one
-/// segment are found first and then filled in one tight loop.
+/// reached, as [`segment_of`] would pick it) and adds `w_i max(feature(α), 0)` to `out` for
+/// each value.
 fn fill_by_segment<S>(
     problem: &Problem,
     i: usize,
@@ -169,34 +182,20 @@ fn fill_by_segment<S>(
 ) {
     let times = problem.y().times();
     let w = problem.weights()[i];
-    let mut j = segment_of(times, values[0]);
-    let mut start = 0;
-    while start < values.len() {
-        // Values before the next sample time belong to segment j (the last takes the rest).
-        let mut end = start;
-        if j + 2 < times.len() {
-            while end < values.len() && values[end] < times[j + 1] {
-                end += 1;
+    let (mut j, last) = (
+        segment_of(times, values[0]),
+        segment_of(times, values[values.len() - 1]),
+    );
+    let segment = |j: usize| (times[j], 1.0 / (times[j + 1] - times[j]));
+    let (mut state, (mut t0, mut inv_h)) = (enter(j), segment(j));
+    for (o, &v) in out.iter_mut().zip(values) {
+        if j < last && v >= times[j + 1] {
+            while j < last && v >= times[j + 1] {
+                j += 1;
             }
-        } else {
-            end = values.len();
+            (state, (t0, inv_h)) = (enter(j), segment(j));
         }
-        if end > start {
-            let state = enter(j);
-            let (t0, inv_h) = (times[j], 1.0 / (times[j + 1] - times[j]));
-            for (o, &v) in out[start..end].iter_mut().zip(&values[start..end]) {
-                *o = w * feature(&state, (v - t0) * inv_h).max(0.0);
-            }
-            start = end;
-        }
-        j += 1;
-    }
-    let lambda_cum = problem.lambda_cum();
-    if lambda_cum != 0.0 {
-        let (reference, cumulative) = (problem.reference_warp()[i], problem.cumulative_penalty());
-        for (o, &v) in out.iter_mut().zip(values) {
-            *o += lambda_cum * w * cumulative.value(v - reference);
-        }
+        *o += w * feature(&state, (v - t0) * inv_h).max(0.0);
     }
 }
 
@@ -227,7 +226,8 @@ mod tests {
             let mut scratch = NodeScratch::new(&problem);
             let mut fast = vec![0.0; values.len()];
             for i in 0..problem.num_knots() {
-                fill_node_costs(&problem, i, &values, &mut fast, &mut scratch);
+                fast.fill(0.0);
+                add_node_costs(&problem, i, &values, &mut fast, &mut scratch);
                 let x_i = problem.x_at_knot(i);
                 for (v, f) in values.iter().zip(&fast) {
                     let mut diff = vec![0.0; 2];
