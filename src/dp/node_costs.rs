@@ -22,6 +22,7 @@ use crate::signal::segment_of;
 /// Reusable buffers for [`add_node_costs`], and per segment of y what the fast paths need.
 pub(crate) struct NodeScratch {
     x_i: Vec<f64>,
+    /// `x_i − y` for the generic penalties; `x_i − Y_j` for cubic y.
     diff: Vec<f64>,
     /// Linear y: `‖Y_{j+1} − Y_j‖²` per segment.
     segment_sq: Vec<f64>,
@@ -123,11 +124,11 @@ pub(crate) fn add_node_costs(
             let feature = |&(d_left, d_right, sq): &(f64, f64, f64), alpha: f64| {
                 (1.0 - alpha) * d_left + alpha * d_right - alpha * (1.0 - alpha) * sq
             };
-            fill_by_segment(problem, i, values, out, enter, feature);
+            add_by_segment(problem, i, values, out, enter, feature);
         }
         Interpolation::CubicSpline(_) => {
             let (cubic, products) = (&scratch.cubic, &scratch.cubic_products);
-            let mut u = vec![0.0; d];
+            let u = &mut scratch.diff;
             let enter = |j: usize| {
                 for ((u_k, x_k), y_k) in u.iter_mut().zip(x_i).zip(y.row(j)) {
                     *u_k = x_k - y_k;
@@ -135,12 +136,12 @@ pub(crate) fn add_node_costs(
                 let bce = &cubic[3 * d * j..3 * d * (j + 1)];
                 let [bb, bc, be, cc, ce, ee] = products[j];
                 let (ub, uc, ue) = (
-                    dot(&u, &bce[..d]),
-                    dot(&u, &bce[d..2 * d]),
-                    dot(&u, &bce[2 * d..]),
+                    dot(u, &bce[..d]),
+                    dot(u, &bce[d..2 * d]),
+                    dot(u, &bce[2 * d..]),
                 );
                 [
-                    dot(&u, &u),
+                    dot(u, u),
                     -2.0 * ub,
                     bb - 2.0 * uc,
                     2.0 * (bc - ue),
@@ -151,7 +152,7 @@ pub(crate) fn add_node_costs(
             };
             let feature =
                 |p: &[f64; 7], alpha: f64| p.iter().rev().fold(0.0, |acc, &c| acc * alpha + c);
-            fill_by_segment(problem, i, values, out, enter, feature);
+            add_by_segment(problem, i, values, out, enter, feature);
         }
     }
     add_cumulative(problem, i, values, out);
@@ -172,7 +173,7 @@ fn add_cumulative(problem: &Problem, i: usize, values: &[f64], out: &mut [f64]) 
 /// Walks the non-decreasing `values` through y's segments (`enter(j)` once per segment
 /// reached, as [`segment_of`] would pick it) and adds `w_i max(feature(α), 0)` to `out` for
 /// each value.
-fn fill_by_segment<S>(
+fn add_by_segment<S>(
     problem: &Problem,
     i: usize,
     values: &[f64],
@@ -189,10 +190,11 @@ fn fill_by_segment<S>(
     let segment = |j: usize| (times[j], 1.0 / (times[j + 1] - times[j]));
     let (mut state, (mut t0, mut inv_h)) = (enter(j), segment(j));
     for (o, &v) in out.iter_mut().zip(values) {
-        if j < last && v >= times[j + 1] {
-            while j < last && v >= times[j + 1] {
-                j += 1;
-            }
+        let before = j;
+        while j < last && v >= times[j + 1] {
+            j += 1;
+        }
+        if j != before {
             (state, (t0, inv_h)) = (enter(j), segment(j));
         }
         *o += w * feature(&state, (v - t0) * inv_h).max(0.0);
