@@ -145,18 +145,20 @@ impl WarpPenalty {
     }
 }
 
+#[inline(always)]
 pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     lanes_sum(a, b, |x, y| x * y)
 }
 
 /// `‖a − b‖²`.
+#[inline(always)]
 pub(crate) fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
     lanes_sum(a, b, |x, y| (x - y) * (x - y))
 }
 
 /// `Σ_k term(a_k, b_k)` with four interleaved partial sums, so that the additions do not wait
 /// on each other (and can be vectorised); the order of summation is fixed.
-#[inline]
+#[inline(always)]
 fn lanes_sum(a: &[f64], b: &[f64], term: impl Fn(f64, f64) -> f64) -> f64 {
     let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
     let tail: f64 = ca

@@ -25,6 +25,7 @@
 //! A parabola leaving on the left could let one it had hidden back onto the envelope, which a
 //! single sweep cannot see, so stages with a binding `s_max` use the Monge kernel instead.
 
+use super::cpu::avx2_dispatch;
 use super::kernel::UNREACHABLE;
 
 /// The envelope's pieces as parallel arrays (apex, cost, start of the piece, predecessor);
@@ -46,6 +47,7 @@ pub(crate) fn applies(prev: &[f64], next: &[f64], step_max: f64) -> bool {
     }
 }
 
+avx2_dispatch! {
 /// The squared-penalty stage: for every `k`, `best[k] = min_j D_i(j) + c (v_k − v_j − b)²` over
 /// `j` with `v_k − v_j ≥ step_min`, and its minimiser `arg[k]` (`+∞` and `UNREACHABLE` when no
 /// `j` is reachable). Requires `c > 0`, non-decreasing `prev` and `next`, and [`applies`].
@@ -70,6 +72,19 @@ pub(crate) fn envelope_rows(
     envelope.j.resize(n + 1, 0);
     let (q, cost) = (&mut envelope.q[..=n], &mut envelope.cost[..=n]);
     let (start, index) = (&mut envelope.start[..=n], &mut envelope.j[..=n]);
+    // SAFETY of `piece!`: all four buffers hold `n + 1` entries, and every index is at most `n`.
+    // A push writes piece `len < entered ≤ n` and `start[len + 1]`; the pop loop reads
+    // `top = len − 1` with `len ≥ 2`; `read` stays below `len`, because `start[0] = −∞` stops
+    // the walk back and `start[len] = +∞` the walk on (both also for a NaN `t`).
+    macro_rules! piece {
+        ($buffer:ident[$k:expr]) => {
+            *{
+                let k = $k;
+                debug_assert!(k <= n);
+                unsafe { $buffer.get_unchecked_mut(k) }
+            }
+        };
+    }
     // The envelope is pieces `0..len`; `start[0] = −∞`, and `start[len] = +∞` ends it.
     start[0] = f64::NEG_INFINITY;
     let (mut len, mut entered, mut read) = (0usize, 0usize, 0usize);
@@ -81,9 +96,9 @@ pub(crate) fn envelope_rows(
             if cost_new == f64::INFINITY {
                 continue;
             }
-            if len > 0 && q_new <= q[len - 1] {
+            if len > 0 && q_new <= piece!(q[len - 1]) {
                 // Same apex (grid values clamped onto a bound): the cheaper one stays.
-                if cost_new >= cost[len - 1] {
+                if cost_new >= piece!(cost[len - 1]) {
                     continue;
                 }
                 len -= 1;
@@ -91,22 +106,25 @@ pub(crate) fn envelope_rows(
             if len > 0 {
                 // Pop the pieces the new parabola hides: those whose crossing with it,
                 // `(q_i + q_new)/2 + (D_new − D_i) / (2c (q_new − q_i))`, is at or before their
-                // start. Piece 0 starts at −∞ and stays.
-                loop {
+                // start. Piece 0 starts at −∞ and is never hidden.
+                while len > 1 {
                     let top = len - 1;
-                    let (q_i, cost_i) = (q[top], cost[top]);
+                    let (q_i, cost_i) = (piece!(q[top]), piece!(cost[top]));
                     let gap = q_new - q_i;
-                    if cost_new - cost_i > 2.0 * c * gap * (start[top] - 0.5 * (q_i + q_new)) {
+                    if cost_new - cost_i
+                        > 2.0 * c * gap * (piece!(start[top]) - 0.5 * (q_i + q_new))
+                    {
                         break;
                     }
                     len -= 1;
                 }
-                let (q_i, cost_i) = (q[len - 1], cost[len - 1]);
-                start[len] = 0.5 * (q_i + q_new) + (cost_new - cost_i) / (2.0 * c * (q_new - q_i));
+                let (q_i, cost_i) = (piece!(q[len - 1]), piece!(cost[len - 1]));
+                piece!(start[len]) =
+                    0.5 * (q_i + q_new) + (cost_new - cost_i) / (2.0 * c * (q_new - q_i));
             }
-            (q[len], cost[len], index[len]) = (q_new, cost_new, j);
+            (piece!(q[len]), piece!(cost[len]), piece!(index[len])) = (q_new, cost_new, j);
             len += 1;
-            start[len] = f64::INFINITY;
+            piece!(start[len]) = f64::INFINITY;
         }
         if len == 0 {
             (*best, *arg) = (f64::INFINITY, UNREACHABLE);
@@ -115,17 +133,18 @@ pub(crate) fn envelope_rows(
         // Pushes may have replaced the piece read last: step back to the one holding `t`, then
         // on. On a crossing exactly at `t` the earlier (leftmost) parabola is kept.
         read = read.min(len - 1);
-        while start[read] >= t {
+        while piece!(start[read]) >= t {
             read -= 1;
         }
         // Usually at most one step: take it without a branch.
-        read += (start[read + 1] < t) as usize;
-        while start[read + 1] < t {
+        read += (piece!(start[read + 1]) < t) as usize;
+        while piece!(start[read + 1]) < t {
             read += 1;
         }
-        let u = t - q[read];
-        (*best, *arg) = (cost[read] + c * u * u, index[read]);
+        let u = t - piece!(q[read]);
+        (*best, *arg) = (piece!(cost[read]) + c * u * u, piece!(index[read]));
     }
+}
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! The candidate values of one knot: a uniform grid inside the knot's feasible interval.
 
+use super::cpu::avx2_dispatch;
+
 /// Grid of one knot: `v_j = clamp(anchor + (k0 + j)·step, lo, hi)` for `j < count`.
 ///
 /// The first pass anchors at `lo`; a refinement pass anchors at the previous solution, so
@@ -76,12 +78,27 @@ impl Layer {
 
     /// Value `v_j` (non-decreasing in `j`).
     pub fn value(&self, j: usize) -> f64 {
-        (self.anchor + (self.k0 + j as i64) as f64 * self.step).clamp(self.lo, self.hi)
+        self.at((self.k0 + j as i64) as f64)
     }
 
     /// All values, written into `out` (cleared first).
     pub fn fill(&self, out: &mut Vec<f64>) {
-        out.clear();
-        out.extend((0..self.count).map(|j| self.value(j)));
+        fill_layer(self, out)
     }
+
+    /// `clamp(anchor + k·step, lo, hi)` at the step index `k`.
+    #[inline(always)]
+    fn at(&self, k: f64) -> f64 {
+        (self.anchor + k * self.step).max(self.lo).min(self.hi)
+    }
+}
+
+avx2_dispatch! {
+/// [`Layer::fill`].
+fn fill_layer(layer: &Layer, out: &mut Vec<f64>) {
+    out.clear();
+    // The float step index is exact (|k| < 2⁵³), so this equals `value(j)` bit for bit.
+    let k0 = layer.k0 as f64;
+    out.extend((0..layer.count).map(|j| layer.at(k0 + j as f64)));
+}
 }

@@ -13,18 +13,21 @@
 //! Every other penalty goes through the generic [`node_cost`], which is also the oracle the
 //! fast paths are tested against.
 
+use super::cpu::avx2_dispatch;
 use crate::interpolation::Interpolation;
 use crate::objective::{node_cost, x_at_knot};
 use crate::penalty::{dot, squared_distance, FeaturePenalty};
 use crate::problem::Problem;
-use crate::signal::segment_of;
+use crate::signal::{segment_of, Signal};
 
 /// Reusable buffers for [`add_node_costs`], and per segment of y what the fast paths need.
 pub(crate) struct NodeScratch {
     x_i: Vec<f64>,
     /// `x_i − y` for the generic penalties; `x_i − Y_j` for cubic y.
     diff: Vec<f64>,
-    /// Linear y: `‖Y_{j+1} − Y_j‖²` per segment.
+    /// `1/(t_{j+1} − t_j)` per segment of y.
+    inv_length: Vec<f64>,
+    /// Linear y: `S_j = ‖Y_{j+1} − Y_j‖²` per segment.
     segment_sq: Vec<f64>,
     /// Cubic y: `(b, c, e)` per segment (`3d` values each) and their products
     /// `[b·b, b·c, b·e, c·c, c·e, e·e]`.
@@ -70,9 +73,11 @@ impl NodeScratch {
                 }
             }
         }
+        let inv_length = y.times().windows(2).map(|t| 1.0 / (t[1] - t[0])).collect();
         Self {
             x_i: vec![0.0; d],
             diff: vec![0.0; d],
+            inv_length,
             segment_sq,
             cubic,
             cubic_products,
@@ -80,6 +85,7 @@ impl NodeScratch {
     }
 }
 
+avx2_dispatch! {
 /// Adds the node costs of knot `i` at the non-decreasing `values` to `out` (the DP adds them
 /// to the stage's minima in place).
 pub(crate) fn add_node_costs(
@@ -106,56 +112,19 @@ pub(crate) fn add_node_costs(
         return;
     }
     let y = problem.y();
-    let d = y.dim();
-    let x_i = &scratch.x_i;
+    let NodeScratch { x_i, diff, inv_length, segment_sq, cubic, cubic_products } = scratch;
     match problem.interpolation() {
         Interpolation::Linear => {
-            // D_{j+1} of one segment is D_j of the next.
-            let mut last: Option<(usize, f64)> = None;
-            let enter = |j: usize| {
-                let d_left = match last {
-                    Some((k, d)) if k == j => d,
-                    _ => squared_distance(x_i, y.row(j)),
-                };
-                let d_right = squared_distance(x_i, y.row(j + 1));
-                last = Some((j + 1, d_right));
-                (d_left, d_right, scratch.segment_sq[j])
-            };
-            let feature = |&(d_left, d_right, sq): &(f64, f64, f64), alpha: f64| {
-                (1.0 - alpha) * d_left + alpha * d_right - alpha * (1.0 - alpha) * sq
-            };
-            add_by_segment(problem, i, values, out, enter, feature);
+            let mut segments = LinearSegments { x_i, y, segment_sq, last: (usize::MAX, 0.0) };
+            add_by_segment(problem, i, values, out, inv_length, &mut segments);
         }
         Interpolation::CubicSpline(_) => {
-            let (cubic, products) = (&scratch.cubic, &scratch.cubic_products);
-            let u = &mut scratch.diff;
-            let enter = |j: usize| {
-                for ((u_k, x_k), y_k) in u.iter_mut().zip(x_i).zip(y.row(j)) {
-                    *u_k = x_k - y_k;
-                }
-                let bce = &cubic[3 * d * j..3 * d * (j + 1)];
-                let [bb, bc, be, cc, ce, ee] = products[j];
-                let (ub, uc, ue) = (
-                    dot(u, &bce[..d]),
-                    dot(u, &bce[d..2 * d]),
-                    dot(u, &bce[2 * d..]),
-                );
-                [
-                    dot(u, u),
-                    -2.0 * ub,
-                    bb - 2.0 * uc,
-                    2.0 * (bc - ue),
-                    cc + 2.0 * be,
-                    2.0 * ce,
-                    ee,
-                ]
-            };
-            let feature =
-                |p: &[f64; 7], alpha: f64| p.iter().rev().fold(0.0, |acc, &c| acc * alpha + c);
-            add_by_segment(problem, i, values, out, enter, feature);
+            let mut segments = CubicSegments { x_i, y, cubic, products: cubic_products, u: diff };
+            add_by_segment(problem, i, values, out, inv_length, &mut segments);
         }
     }
     add_cumulative(problem, i, values, out);
+}
 }
 
 /// Adds `λ_cum w_i R_cum(v − φ̄_i)` to `out` for each value.
@@ -170,16 +139,96 @@ fn add_cumulative(problem: &Problem, i: usize, values: &[f64], out: &mut [f64]) 
     }
 }
 
-/// Walks the non-decreasing `values` through y's segments (`enter(j)` once per segment
-/// reached, as [`segment_of`] would pick it) and adds `w_i max(feature(α), 0)` to `out` for
-/// each value.
-fn add_by_segment<S>(
+/// The squared feature term `L(x_i − y(v))` on one segment of y, a polynomial in the segment's
+/// position `α`.
+trait SegmentPolynomial {
+    type Coefficients;
+    /// The coefficients on segment `j`.
+    fn enter(&mut self, j: usize) -> Self::Coefficients;
+    /// The polynomial at `α`.
+    fn eval(coefficients: &Self::Coefficients, alpha: f64) -> f64;
+}
+
+/// Linear y: `L = D_j + α (D_{j+1} − D_j − S_j) + α² S_j`.
+struct LinearSegments<'a> {
+    x_i: &'a [f64],
+    y: &'a Signal,
+    segment_sq: &'a [f64],
+    /// `(j, D_j)` of the segment entered last: its `D_{j+1}` is the next one's `D_j`.
+    last: (usize, f64),
+}
+
+impl SegmentPolynomial for LinearSegments<'_> {
+    type Coefficients = [f64; 3];
+    #[inline(always)]
+    fn enter(&mut self, j: usize) -> [f64; 3] {
+        let d_left = match self.last {
+            (k, d) if k == j => d,
+            _ => squared_distance(self.x_i, self.y.row(j)),
+        };
+        let d_right = squared_distance(self.x_i, self.y.row(j + 1));
+        self.last = (j + 1, d_right);
+        let sq = self.segment_sq[j];
+        [d_left, d_right - d_left - sq, sq]
+    }
+    #[inline(always)]
+    fn eval(&[c0, c1, c2]: &[f64; 3], alpha: f64) -> f64 {
+        c0 + alpha * (c1 + alpha * c2)
+    }
+}
+
+/// Cubic y: the degree-6 polynomial of the module documentation.
+struct CubicSegments<'a> {
+    x_i: &'a [f64],
+    y: &'a Signal,
+    cubic: &'a [f64],
+    products: &'a [[f64; 6]],
+    /// `x_i − Y_j`.
+    u: &'a mut [f64],
+}
+
+impl SegmentPolynomial for CubicSegments<'_> {
+    type Coefficients = [f64; 7];
+    #[inline(always)]
+    fn enter(&mut self, j: usize) -> [f64; 7] {
+        let (d, u) = (self.u.len(), &mut *self.u);
+        for ((u_k, x_k), y_k) in u.iter_mut().zip(self.x_i).zip(self.y.row(j)) {
+            *u_k = x_k - y_k;
+        }
+        let bce = &self.cubic[3 * d * j..3 * d * (j + 1)];
+        let [bb, bc, be, cc, ce, ee] = self.products[j];
+        let (ub, uc, ue) = (
+            dot(u, &bce[..d]),
+            dot(u, &bce[d..2 * d]),
+            dot(u, &bce[2 * d..]),
+        );
+        [
+            dot(u, u),
+            -2.0 * ub,
+            bb - 2.0 * uc,
+            2.0 * (bc - ue),
+            cc + 2.0 * be,
+            2.0 * ce,
+            ee,
+        ]
+    }
+    #[inline(always)]
+    fn eval(p: &[f64; 7], alpha: f64) -> f64 {
+        p.iter().rev().fold(0.0, |acc, &c| acc * alpha + c)
+    }
+}
+
+/// Walks the non-decreasing `values` through y's segments (entering each segment reached, as
+/// [`segment_of`] would pick it) and adds `w_i max(L, 0)` to `out` for each value, at
+/// `α = (v − t_j)/(t_{j+1} − t_j)` (`inv_length[j]` is the reciprocal length).
+#[inline(always)]
+fn add_by_segment<P: SegmentPolynomial>(
     problem: &Problem,
     i: usize,
     values: &[f64],
     out: &mut [f64],
-    mut enter: impl FnMut(usize) -> S,
-    feature: impl Fn(&S, f64) -> f64,
+    inv_length: &[f64],
+    segments: &mut P,
 ) {
     let times = problem.y().times();
     let w = problem.weights()[i];
@@ -187,17 +236,16 @@ fn add_by_segment<S>(
         segment_of(times, values[0]),
         segment_of(times, values[values.len() - 1]),
     );
-    let segment = |j: usize| (times[j], 1.0 / (times[j + 1] - times[j]));
-    let (mut state, (mut t0, mut inv_h)) = (enter(j), segment(j));
+    let (mut coefficients, mut t0, mut inv_h) = (segments.enter(j), times[j], inv_length[j]);
     for (o, &v) in out.iter_mut().zip(values) {
-        let before = j;
-        while j < last && v >= times[j + 1] {
+        if j < last && v >= times[j + 1] {
             j += 1;
+            while j < last && v >= times[j + 1] {
+                j += 1;
+            }
+            (coefficients, t0, inv_h) = (segments.enter(j), times[j], inv_length[j]);
         }
-        if j != before {
-            (state, (t0, inv_h)) = (enter(j), segment(j));
-        }
-        *o += w * feature(&state, (v - t0) * inv_h).max(0.0);
+        *o += w * P::eval(&coefficients, (v - t0) * inv_h).max(0.0);
     }
 }
 
