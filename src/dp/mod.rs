@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::objective::objective;
 use crate::polish::{polish, PolishOptions, Polished};
 use crate::problem::Problem;
-use kernel::{solve_stage, Stage, StageScratch, UNREACHABLE};
+use kernel::{solve_stage, Stage, StageScratch};
 use node_costs::{add_node_costs, NodeScratch};
 use rayon::prelude::*;
 use std::time::{Duration, Instant};
@@ -168,7 +168,8 @@ pub fn solve_layers(problem: &Problem, layers: &[Layer], kernel: Kernel) -> Resu
             Some(*acc)
         }))
         .collect();
-    let mut back = vec![UNREACHABLE; offsets[m]];
+    // Every stage writes all its entries; zeroed memory needs no fill from the allocator.
+    let mut back = vec![0u32; offsets[m]];
     let (mut prev, mut next) = (Vec::new(), Vec::new());
     let mut cost = vec![0.0; layers[0].len()];
     let mut best = Vec::new();
