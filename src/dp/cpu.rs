@@ -52,13 +52,13 @@ macro_rules! avx2_dispatch {
         $vis fn $name($($arg: $ty),*) {
             #[inline(always)]
             fn body($($arg: $ty),*) $body
-            #[cfg(target_arch = "x86_64")]
-            {
-                #[target_feature(enable = "avx2")]
-                fn with_avx2($($arg: $ty),*) {
-                    body($($arg),*)
-                }
-                if $crate::dp::cpu::avx2() {
+            if $crate::dp::cpu::avx2() {
+                #[cfg(target_arch = "x86_64")]
+                {
+                    #[target_feature(enable = "avx2")]
+                    fn with_avx2($($arg: $ty),*) {
+                        body($($arg),*)
+                    }
                     // SAFETY: the CPU has AVX2 (checked at run time just above).
                     return unsafe { with_avx2($($arg),*) };
                 }

@@ -230,11 +230,16 @@ pub(crate) fn solve_stage(
                 && c > 0.0
                 && envelope::applies(stage.prev, stage.next, stage.step_max)
             {
-                let (prev, cost, next) = (stage.prev, stage.prev_cost, stage.next);
-                let pieces = &mut scratch.envelope;
-                let step_min = stage.step_min;
                 return envelope::envelope_rows(
-                    prev, cost, next, c, b, step_min, pieces, best, arg,
+                    stage.prev,
+                    stage.prev_cost,
+                    stage.next,
+                    c,
+                    b,
+                    stage.step_min,
+                    &mut scratch.envelope,
+                    best,
+                    arg,
                 );
             }
             let edge = move |step: f64| {

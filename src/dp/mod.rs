@@ -297,7 +297,7 @@ pub fn solve_batch(problems: &[Problem], options: &SolveOptions) -> Vec<Result<S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{synthetic, Interpolation, Signal, SplineEnds};
+    use crate::{synthetic, Interpolation, SplineEnds};
 
     /// The AVX2 copies of the hot loops (see [`cpu`]) return exactly what the baseline copies
     /// do: every grid value, index and path cost bit for bit. (Where the CPU lacks AVX2 both
@@ -311,9 +311,7 @@ mod tests {
                 Interpolation::Linear,
                 Interpolation::CubicSpline(SplineEnds::Natural),
             ] {
-                let x = Signal::new(pair.x().times().to_vec(), pair.x().values().to_vec(), d);
-                let y = Signal::new(pair.y().times().to_vec(), pair.y().values().to_vec(), d);
-                let problem = Problem::builder(x.unwrap(), y.unwrap())
+                let problem = Problem::builder(pair.x().clone(), pair.y().clone())
                     .lambda(0.1)
                     .lambda_cum(0.05)
                     .interpolation(kind)

@@ -3,7 +3,8 @@
 //! For the squared Euclidean penalty the feature term is a polynomial in the position `α` on
 //! each segment of y, whose coefficients cost `O(d)` once per segment the grid reaches; each
 //! grid value then costs `O(1)`:
-//! - linear y, with `D_j = ‖x_i − Y_j‖²`: `L = (1 − α) D_j + α D_{j+1} − α (1 − α) ‖Y_{j+1} − Y_j‖²`
+//! - linear y, with `D_j = ‖x_i − Y_j‖²` and `S_j = ‖Y_{j+1} − Y_j‖²`:
+//!   `L = (1 − α) D_j + α D_{j+1} − α (1 − α) S_j = D_j + α (D_{j+1} − D_j − S_j) + α² S_j`
 //!   (at a sample time, `α = 0`, it is `D_j` itself);
 //! - a cubic spline, `y = Y_j + α b + α² c + α³ e` on the segment (see [`crate::interpolation`];
 //!   `b = Y_{j+1} − Y_j − h²(2M_j + M_{j+1})/6`, `c = h² M_j/2`, `e = h²(M_{j+1} − M_j)/6`), with
