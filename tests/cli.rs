@@ -193,6 +193,23 @@ fn align_npy_2d_float64_matches_library() {
     assert_eq!(json["options"]["kernel"].as_str(), Some("envelope"));
 }
 
+/// `--split` (the DP split at the middle knot, on two threads) gives the library's
+/// sequential objective.
+#[test]
+fn align_split_matches_the_sequential_library_solve() {
+    let dir = TempDir::new().unwrap();
+    let (x_path, y_path, x, y) = two_feature_pair(&dir, 5, 2);
+    let json = align_ok(&dir, &x_path, &y_path, &["--split", "--threads", "2"]);
+    let problem = Problem::builder(
+        Signal::uniform(x, 2).unwrap(),
+        Signal::uniform(y, 2).unwrap(),
+    )
+    .build()
+    .unwrap();
+    check_result(&json["results"][0], &problem, &SolveOptions::default());
+    assert_eq!(json["options"]["split"].as_bool(), Some(true));
+}
+
 #[test]
 fn align_npy_1d_float32_with_time_files() {
     let dir = TempDir::new().unwrap();

@@ -29,6 +29,10 @@ pub struct SolveArgs {
     #[arg(long, value_name = "NAME", default_value = "envelope")]
     #[serde(serialize_with = "kernel_name")]
     pub kernel: Kernel,
+    /// Solve each pass as two half DPs joined at the middle knot, on two of the threads: for
+    /// one large pair on two or more cores.
+    #[arg(long)]
+    pub split: bool,
     /// Free endpoints: match x to a subsequence of y.
     #[arg(long)]
     pub subsequence: bool,
@@ -88,6 +92,7 @@ impl SolveArgs {
             refinements: self.refinements,
             eta: self.eta,
             kernel: self.kernel,
+            split: self.split,
             polish: self.polish.then(|| PolishOptions {
                 log: self.polish_log,
                 ..PolishOptions::default()

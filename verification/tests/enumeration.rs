@@ -1,15 +1,26 @@
 //! SPEC §5.4: the DP optimum equals exhaustive enumeration of all grid paths on tiny graphs
-//! (m ≤ 5 knots, M ≤ 5 values), for every kernel, on first-pass and refinement grids.
+//! (m ≤ 5 knots, M ≤ 5 values), for every kernel, sequential and split at the middle knot, on
+//! first-pass and refinement grids.
 
-use decdtw::dp::{initial_layers, refined_layers, solve_layers, Layer};
+use decdtw::dp::{initial_layers, refined_layers, solve_layers, solve_layers_split, Layer};
 use decdtw::{Endpoints, Error, Kernel, Problem};
 use decdtw_verification::enumeration::enumerate_paths;
 use decdtw_verification::random::{random_problem, Config, Rng};
 
+type Solver = fn(&Problem, &[Layer], Kernel) -> decdtw::Result<decdtw::dp::GridPath>;
+
+/// Every kernel, sequential and split at the middle knot, against exhaustive enumeration.
 fn check(problem: &Problem, layers: &[Layer], seed: u64) -> bool {
     let truth = enumerate_paths(problem, layers);
-    for kernel in Kernel::ALL {
-        let dp = solve_layers(problem, layers, kernel);
+    let solvers = [
+        ("sequential", solve_layers as Solver),
+        ("split", solve_layers_split),
+    ];
+    for (kernel, (name, solver)) in Kernel::ALL
+        .into_iter()
+        .flat_map(|k| solvers.map(|s| (k, s)))
+    {
+        let dp = solver(problem, layers, kernel);
         match (&truth, dp) {
             (None, Err(Error::Infeasible { .. })) => {}
             (Some((_, best)), Ok(path)) => {
@@ -17,12 +28,14 @@ fn check(problem: &Problem, layers: &[Layer], seed: u64) -> bool {
                 let tol = 1e-12 * best.abs().max(1e-300);
                 assert!(
                     (f - best).abs() <= tol,
-                    "seed {seed} {kernel:?}: DP {f} vs enumeration {best}"
+                    "seed {seed} {kernel:?} {name}: DP {f} vs enumeration {best}"
                 );
                 assert!((path.cost - best).abs() <= 1e-12 * best.abs().max(1.0));
                 assert!(problem.constraint_violation(&path.phi) <= problem.tolerance());
             }
-            (truth, dp) => panic!("seed {seed} {kernel:?}: enumeration {truth:?}, DP {dp:?}"),
+            (truth, dp) => {
+                panic!("seed {seed} {kernel:?} {name}: enumeration {truth:?}, DP {dp:?}")
+            }
         }
     }
     truth.is_some()
