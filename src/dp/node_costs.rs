@@ -338,7 +338,7 @@ mod tests {
                 ..
             } = &mut scratch;
             x_at_knot(&problem, 5, problem.x().values(), x_i);
-            let mut run = |walk: bool| {
+            let run = |walk: bool| {
                 let y = problem.y();
                 let mut segments = LinearSegments {
                     x_i,
