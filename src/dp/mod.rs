@@ -24,6 +24,7 @@ use crate::problem::Problem;
 use node_costs::{add_node_costs, NodeScratch};
 use rayon::prelude::*;
 use std::time::{Duration, Instant};
+use sweep::PointerBuffers;
 
 /// Settings of the solve: the forward pass and, optionally, the polish.
 #[derive(Debug, Clone, PartialEq)]
@@ -160,7 +161,7 @@ pub fn node_costs(problem: &Problem, i: usize, values: &[f64]) -> Result<Vec<f64
 /// every refinement grid contains the previous path. Hand-made grids may have no path.
 pub fn solve_layers(problem: &Problem, layers: &[Layer], kernel: Kernel) -> Result<GridPath> {
     check_layers(problem, layers)?;
-    sweep::solve_sequential(problem, layers, kernel)
+    sweep::solve_sequential(problem, layers, kernel, &mut PointerBuffers::default())
 }
 
 /// [`solve_layers`] with the DP split at the middle knot: a forward sweep over the first half
@@ -170,10 +171,19 @@ pub fn solve_layers(problem: &Problem, layers: &[Layer], kernel: Kernel) -> Resu
 /// path reaches from its side of the middle.
 pub fn solve_layers_split(problem: &Problem, layers: &[Layer], kernel: Kernel) -> Result<GridPath> {
     check_layers(problem, layers)?;
-    if layers.len() < 3 {
-        return sweep::solve_sequential(problem, layers, kernel);
+    split_or_sequential(problem, layers, kernel, &mut PointerBuffers::default())
+}
+
+fn split_or_sequential(
+    problem: &Problem,
+    layers: &[Layer],
+    kernel: Kernel,
+    buffers: &mut PointerBuffers,
+) -> Result<GridPath> {
+    match layers.len() {
+        0..3 => sweep::solve_sequential(problem, layers, kernel, buffers),
+        _ => sweep::solve_split(problem, layers, kernel, buffers),
     }
-    sweep::solve_split(problem, layers, kernel)
 }
 
 fn check_layers(problem: &Problem, layers: &[Layer]) -> Result<()> {
@@ -226,9 +236,11 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution> {
     let start = Instant::now();
     options.validate(problem)?;
     let levels = options.levels_for(problem);
-    let solve_grids = |layers: &[Layer]| match options.split {
-        true => solve_layers_split(problem, layers, options.kernel),
-        false => solve_layers(problem, layers, options.kernel),
+    // One set of pointer buffers for all passes (the layers always have one per knot).
+    let mut buffers = PointerBuffers::default();
+    let mut solve_grids = |layers: &[Layer]| match options.split {
+        true => split_or_sequential(problem, layers, options.kernel, &mut buffers),
+        false => sweep::solve_sequential(problem, layers, options.kernel, &mut buffers),
     };
     let first = solve_grids(&initial_layers(problem, levels))?;
     let mut best_objective = objective(problem, &first.phi)?;

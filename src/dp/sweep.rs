@@ -28,18 +28,30 @@ struct Sweep {
     offsets: Vec<usize>,
 }
 
+/// Pointer storage kept from pass to pass of a solve, so that each pass does not fault in
+/// fresh pages (`Σ_i M_i` u32 per sweep).
+#[derive(Debug, Default)]
+pub(crate) struct PointerBuffers {
+    forward: Vec<u32>,
+    backward: Vec<u32>,
+}
+
 impl Sweep {
-    fn new(layers: &[Layer]) -> Self {
+    /// A sweep over `layers` storing its pointers in `pointers` (old contents are overwritten:
+    /// every stage writes all entries of its block, and the block without a stage is never
+    /// read).
+    fn new(layers: &[Layer], mut pointers: Vec<u32>) -> Self {
         let offsets: Vec<usize> = std::iter::once(0)
             .chain(layers.iter().scan(0, |acc, l| {
                 *acc += l.len();
                 Some(*acc)
             }))
             .collect();
+        // Fresh memory is zeroed by the allocator, so growing needs no fill either.
+        pointers.resize(offsets[layers.len()], 0);
         Self {
             cost: Vec::new(),
-            // Every stage writes all its entries; zeroed memory needs no fill from the allocator.
-            pointers: vec![0u32; offsets[layers.len()]],
+            pointers,
             offsets,
         }
     }
@@ -66,9 +78,15 @@ fn infeasible(problem: &Problem, knot: usize) -> Error {
 
 /// Forwards over knots `0..=last`: `D_last` and the pointers of knots `1..=last` to their
 /// predecessors (block `i`).
-fn forward(problem: &Problem, layers: &[Layer], last: usize, kernel: Kernel) -> Result<Sweep> {
+fn forward(
+    problem: &Problem,
+    layers: &[Layer],
+    last: usize,
+    kernel: Kernel,
+    pointers: Vec<u32>,
+) -> Result<Sweep> {
     let layers = &layers[..=last];
-    let mut sweep = Sweep::new(layers);
+    let mut sweep = Sweep::new(layers, pointers);
     let mut scratch = NodeScratch::new(problem);
     let mut stage_scratch = StageScratch::default();
     let (mut prev, mut next, mut best) = (Vec::new(), Vec::new(), Vec::new());
@@ -106,9 +124,15 @@ fn mirror(values: &[f64], out: &mut Vec<f64>) {
 
 /// Backwards over knots `first..=m−1`: `G_first − n_first` (in the grid's own order) and the
 /// pointers of knots `first..m−1` to their successors (block `i − first`).
-fn backward(problem: &Problem, layers: &[Layer], first: usize, kernel: Kernel) -> Result<Sweep> {
+fn backward(
+    problem: &Problem,
+    layers: &[Layer],
+    first: usize,
+    kernel: Kernel,
+    pointers: Vec<u32>,
+) -> Result<Sweep> {
     let m = layers.len();
-    let mut sweep = Sweep::new(&layers[first..]);
+    let mut sweep = Sweep::new(&layers[first..], pointers);
     let mut scratch = NodeScratch::new(problem);
     let mut stage_scratch = StageScratch::default();
     let (mut values, mut prev, mut next) = (Vec::new(), Vec::new(), Vec::new());
@@ -154,13 +178,22 @@ fn backward(problem: &Problem, layers: &[Layer], first: usize, kernel: Kernel) -
 
 /// The DP optimum over `layers` (at least 3 knots), its two halves solved on two threads and
 /// joined at the middle knot.
-pub(crate) fn solve_split(problem: &Problem, layers: &[Layer], kernel: Kernel) -> Result<GridPath> {
+pub(crate) fn solve_split(
+    problem: &Problem,
+    layers: &[Layer],
+    kernel: Kernel,
+    buffers: &mut PointerBuffers,
+) -> Result<GridPath> {
     let m = layers.len();
     debug_assert!(m >= 3);
     let middle = (m - 1) / 2;
+    let (forward_pointers, backward_pointers) = (
+        std::mem::take(&mut buffers.forward),
+        std::mem::take(&mut buffers.backward),
+    );
     let (before, after) = rayon::join(
-        || forward(problem, layers, middle, kernel),
-        || backward(problem, layers, middle, kernel),
+        || forward(problem, layers, middle, kernel, forward_pointers),
+        || backward(problem, layers, middle, kernel, backward_pointers),
     );
     let (before, after) = (before?, after?);
     let (mut k, total) = before.cost.iter().zip(&after.cost).enumerate().fold(
@@ -187,6 +220,7 @@ pub(crate) fn solve_split(problem: &Problem, layers: &[Layer], kernel: Kernel) -
         k = after.pointer(i - middle, k);
         indices[i + 1] = k;
     }
+    (buffers.forward, buffers.backward) = (before.pointers, after.pointers);
     Ok(GridPath::new(layers, indices, total))
 }
 
@@ -195,9 +229,11 @@ pub(crate) fn solve_sequential(
     problem: &Problem,
     layers: &[Layer],
     kernel: Kernel,
+    buffers: &mut PointerBuffers,
 ) -> Result<GridPath> {
     let m = layers.len();
-    let sweep = forward(problem, layers, m - 1, kernel)?;
+    let pointers = std::mem::take(&mut buffers.forward);
+    let sweep = forward(problem, layers, m - 1, kernel, pointers)?;
     let (mut k, total) = sweep
         .cost
         .iter()
@@ -213,5 +249,6 @@ pub(crate) fn solve_sequential(
             k = sweep.pointer(i, k);
         }
     }
+    buffers.forward = sweep.pointers;
     Ok(GridPath::new(layers, indices, total))
 }
