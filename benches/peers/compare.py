@@ -64,15 +64,15 @@ def run_gdtw(x, y, lam):
     return seconds, tau, mapped
 
 
-def run_decdtw(exe, workdir, x, y, lam, eta, polish=False):
+def run_decdtw(exe, workdir, x, y, lam, eta, polish=False, split=False):
     n = len(x)
     xp, yp, out = (os.path.join(workdir, f) for f in ("x.npy", "y.npy", "out.json"))
     np.save(xp, x)
     np.save(yp, y)
     subprocess.run([exe, "align", "--x", xp, "--y", yp, "--output", out, "--levels", str(n + 1),
-                    "--refinements", "3", "--threads", "1", "--lambda", str(lam),
+                    "--refinements", "3", "--threads", "2" if split else "1", "--lambda", str(lam),
                     "--eta", str(eta)]
-                   + (["--polish"] if polish else []),
+                   + (["--polish"] if polish else []) + (["--split"] if split else []),
                    check=True, capture_output=True)
     with open(out) as fh:
         result = json.load(fh)["results"][0]
@@ -100,6 +100,9 @@ def main():
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--eta", type=float, default=0.125, help="decdtw's refinement factor")
     parser.add_argument("--out", help="folder for peers.csv and peers.md")
+    parser.add_argument("--split", action="store_true",
+                        help="also time decdtw's DP split at the middle knot on 2 threads "
+                             "(a separate table; the main table stays single-threaded)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     rng = np.random.default_rng(args.seed)
@@ -107,12 +110,12 @@ def main():
     with tempfile.TemporaryDirectory() as workdir:
         for n in sizes:
             ours, theirs, dtai, gaps, mapping = [], [], [], [], []
-            polished, polished_gaps = [], []
+            polished, polished_gaps, split = [], [], []
             for p in range(args.problems):
                 x, y = scaled_walk(rng, n, args.d), scaled_walk(rng, n, args.d)
                 runs = {}
-                order = ["gdtw", "decdtw", "polished", "dtai"]
-                for name in order[p % 4:] + order[:p % 4]:
+                order = ["gdtw", "decdtw", "polished", "dtai"] + (["split"] if args.split else [])
+                for name in order[p % len(order):] + order[:p % len(order)]:
                     if name == "gdtw":
                         runs[name] = run_gdtw(x, y, args.lam)
                     elif name == "decdtw":
@@ -120,6 +123,9 @@ def main():
                     elif name == "polished":
                         runs[name] = run_decdtw(args.decdtw, workdir, x, y, args.lam, args.eta,
                                                 True)
+                    elif name == "split":
+                        runs[name] = run_decdtw(args.decdtw, workdir, x, y, args.lam, args.eta,
+                                                split=True)
                     else:
                         runs[name] = run_dtai(x, y)
                 g_seconds, g_tau, g_mapped = runs["gdtw"]
@@ -137,6 +143,11 @@ def main():
                 mapping.append(residual)
                 polished.append(runs["polished"][0])
                 polished_gaps.append((g_mapped - runs["polished"][2]) / abs(g_mapped))
+                if args.split:
+                    if abs(runs["split"][2] - o_objective) > 1e-12 * abs(o_objective):
+                        raise SystemExit(f"n = {n}, problem {p}: the split DP's objective "
+                                         f"{runs['split'][2]} differs from {o_objective}")
+                    split.append(runs["split"][0])
             row = dict(n=n, gdtw_ms=1e3 * np.median(theirs), decdtw_ms=1e3 * np.median(ours),
                        speedup=np.median(np.array(theirs) / np.array(ours)),
                        dtai_ms=1e3 * np.median(dtai), worst_gain=min(gaps),
@@ -144,6 +155,10 @@ def main():
                        polished_ms=1e3 * np.median(polished),
                        polished_speedup=np.median(np.array(theirs) / np.array(polished)),
                        polished_worst_gain=min(polished_gaps))
+            if args.split:
+                row.update(split_ms=1e3 * np.median(split),
+                           split_speedup=np.median(np.array(theirs) / np.array(split)),
+                           split_over_one=np.median(np.array(ours) / np.array(split)))
             rows.append(row)
             print(f"n = {n}: GDTW {row['gdtw_ms']:.1f} ms, decdtw {row['decdtw_ms']:.2f} ms, "
                   f"x{row['speedup']:.0f}", flush=True)
@@ -169,6 +184,14 @@ def main():
                   f"{slope(ns, [r['gdtw_ms'] for r in rows]):.2f}, decdtw "
                   f"{slope(ns, [r['decdtw_ms'] for r in rows]):.2f}, dtaidistance "
                   f"{slope(ns, [r['dtai_ms'] for r in rows]):.2f}"]
+    if args.split:
+        lines += ["", "decdtw with the DP split at the middle knot on 2 threads (`--split --threads 2`, "
+                  "same objective on every problem):", "",
+                  "| n | decdtw, 1 thread (ms) | decdtw split, 2 threads (ms) | 1 thread / split "
+                  "| GDTW / split |", "| ---: | ---: | ---: | ---: | ---: |"]
+        for r in rows:
+            lines.append(f"| {r['n']} | {r['decdtw_ms']:.2f} | {r['split_ms']:.2f} | "
+                         f"{r['split_over_one']:.2f} | {r['split_speedup']:.0f} |")
     text = "\n".join(lines)
     print("\n" + text)
     if args.out:
