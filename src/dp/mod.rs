@@ -5,7 +5,9 @@
 //! Refinement repeats the DP on ever tighter grids centred on the best warp so far: pass `r`
 //! spans `η^r (u_i − l_i)`, each window `η` times the one before (as in Deriso & Boyd). The
 //! best warp stays on the new grid, so the objective never increases from pass to pass.
-//! Memory: the grid back-pointers (`Σ_i M_i` u32) are the only `m × M` array.
+//! Memory: the grid back-pointers (`Σ_i M_i` u32, kept from pass to pass) are the only `m × M`
+//! array. With [`SolveOptions::split`] each pass runs as a forward DP over the first half of the
+//! knots and a backward DP over the second, on two threads ([`solve_layers_split`]).
 
 mod cpu;
 mod envelope;
