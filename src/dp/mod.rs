@@ -295,7 +295,7 @@ pub fn solve_batch(problems: &[Problem], options: &SolveOptions) -> Vec<Result<S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{synthetic, Endpoints, Interpolation, SplineEnds, WarpPenalty};
+    use crate::{synthetic, Endpoints, FeaturePenalty, Interpolation, SplineEnds, WarpPenalty};
 
     /// The DP split at the middle knot finds the sequential DP's optimum: the same path cost up
     /// to rounding, on pinned and subsequence problems, with slope limits and a band, for every
@@ -321,6 +321,10 @@ mod tests {
                 Problem::builder(pair.x().clone(), pair.y().clone())
                     .lambda(0.1)
                     .slope_penalty(WarpPenalty::Huber { delta: 0.5 }),
+                Problem::builder(pair.x().clone(), pair.y().clone())
+                    .lambda(0.1)
+                    .interpolation(Interpolation::CubicSpline(SplineEnds::Natural))
+                    .feature_penalty(FeaturePenalty::Huber { delta: 0.3 }),
             ];
             for builder in builders {
                 let problem = builder.build().unwrap();
@@ -360,7 +364,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(cases, 5 * 4 * 4);
+        assert_eq!(cases, 5 * 5 * 4);
     }
 
     /// A knot that no grid path reaches is named from either side of the middle.
