@@ -59,7 +59,7 @@ fn paired_ratio(one: &[Duration], two: &[Duration]) -> f64 {
 }
 
 fn main() {
-    let sizes = env_list("DECDTW_BENCH_SIZES", &[64, 128, 256, 512]);
+    let sizes = env_list("DECDTW_BENCH_SIZES", &[64, 128, 256, 512, 1024]);
     let repeats = env_list("DECDTW_BENCH_REPEATS", &[5])[0].max(1);
     let dims = env_list("DECDTW_BENCH_DIMS", &[1, 16]);
     let pairs = env_list("DECDTW_BENCH_PAIRS", &[64])[0].max(1);
