@@ -15,6 +15,13 @@
 //!
 //! `D_j − D_i ≤ 2c (q_j − q_i) (s_i − (q_i + q_j)/2)`.
 //!
+//! Most pushes follow the parabola pushed just before, which is the top piece, and hide
+//! nothing: the crossings `t*(j, j + 1)` of consecutive parabolas are computed for the whole
+//! stage first (one loop the compiler vectorises), and such a push only compares `t*(j, j + 1)`
+//! with the top's start and stores it as its own. That comparison depends on no division of the
+//! push before, so when the branch is mispredicted (when the push does hide the top piece, about
+//! every second push on the first pass) the processor finds out early.
+//!
 //! Predecessor `j` is allowed for `v_k` when `v_k − v_j ≥ step_min` (a prefix of the `j` that
 //! grows with `k`) and `v_k − v_j ≤ step_max`. Parabolas therefore enter the envelope in order
 //! of `j` as the rows reach them, and rows are read in order of `k`: one sweep, every parabola
@@ -28,14 +35,15 @@
 use super::cpu::avx2_dispatch;
 use super::kernel::UNREACHABLE;
 
-/// The envelope's pieces as parallel arrays (apex, cost, start of the piece, predecessor);
-/// reused from stage to stage.
+/// The envelope's pieces as parallel arrays (apex, cost, start of the piece, predecessor),
+/// and the crossings of consecutive parabolas; reused from stage to stage.
 #[derive(Debug, Default)]
 pub(crate) struct Envelope {
     q: Vec<f64>,
     cost: Vec<f64>,
     start: Vec<f64>,
     j: Vec<u32>,
+    next_crossing: Vec<f64>,
 }
 
 /// Whether the sweep is exact for a stage from `prev` to `next` with steps at most `step_max`:
@@ -66,10 +74,20 @@ pub(crate) fn envelope_rows(
     debug_assert!(c > 0.0);
     let n = prev.len();
     assert!(prev_cost.len() == n && best.len() == next.len() && arg.len() == next.len());
-    for buffer in [&mut envelope.q, &mut envelope.cost, &mut envelope.start] {
+    let buffers = [&mut envelope.q, &mut envelope.cost, &mut envelope.start];
+    for buffer in buffers.into_iter().chain([&mut envelope.next_crossing]) {
         buffer.resize(n + 1, 0.0);
     }
     envelope.j.resize(n + 1, 0);
+    let two_c = 2.0 * c;
+    // `cross[j] = t*(j, j + 1)`, by the same formula as a push's start (`+∞`/NaN where the two
+    // apexes coincide or a cost is infinite: such pushes never take the fast path).
+    let crossings = &mut envelope.next_crossing[..n.saturating_sub(1)];
+    for (j, crossing) in crossings.iter_mut().enumerate() {
+        let (q_a, q_b, rise) = (prev[j] + b, prev[j + 1] + b, prev_cost[j + 1] - prev_cost[j]);
+        *crossing = 0.5 * (q_a + q_b) + rise / (two_c * (q_b - q_a));
+    }
+    let cross = &envelope.next_crossing[..=n];
     let (q, cost) = (&mut envelope.q[..=n], &mut envelope.cost[..=n]);
     let (start, index) = (&mut envelope.start[..=n], &mut envelope.j[..=n]);
     // SAFETY of `piece!`: all four buffers hold `n + 1` entries, and every index is at most `n`.
@@ -85,50 +103,81 @@ pub(crate) fn envelope_rows(
             }
         };
     }
-    // The envelope is pieces `0..len`; `start[0] = −∞`, and `start[len] = +∞` ends it.
+    // The envelope is pieces `0..len`; `start[0] = −∞`, and `start[len] = +∞` ends it. After
+    // the rows before the first reachable predecessor it is never empty.
     start[0] = f64::NEG_INFINITY;
-    let (mut len, mut entered, mut read) = (0usize, 0usize, 0usize);
-    for ((&t, best), arg) in next.iter().zip(best.iter_mut()).zip(arg.iter_mut()) {
+    let rows = next.len();
+    let (mut k, mut len, mut entered, mut read) = (0usize, 0usize, 0usize, 0usize);
+    // The top piece's start and parabola (set with piece 0, before the sweep reads them).
+    let (mut top_start, mut top_j) = (f64::NEG_INFINITY, 0);
+    'first: while k < rows {
+        while entered < n && next[k] - prev[entered] >= step_min {
+            let (q_new, cost_new) = (prev[entered] + b, prev_cost[entered]);
+            entered += 1;
+            if cost_new != f64::INFINITY {
+                (q[0], cost[0], index[0]) = (q_new, cost_new, (entered - 1) as u32);
+                (len, start[1]) = (1, f64::INFINITY);
+                top_j = entered - 1;
+                break 'first;
+            }
+        }
+        (best[k], arg[k]) = (f64::INFINITY, UNREACHABLE);
+        k += 1;
+    }
+    while k < rows {
+        let t = next[k];
         while entered < n && t - prev[entered] >= step_min {
             let (q_new, cost_new) = (prev[entered] + b, prev_cost[entered]);
-            let j = entered as u32;
+            let j = entered;
             entered += 1;
             if cost_new == f64::INFINITY {
                 continue;
             }
-            if len > 0 && q_new <= piece!(q[len - 1]) {
-                // Same apex (grid values clamped onto a bound): the cheaper one stays.
-                if cost_new >= piece!(cost[len - 1]) {
-                    continue;
+            let s_new;
+            let follows = top_j + 1 == j && q_new > piece!(q[len - 1]);
+            if follows && cross[top_j] > top_start {
+                // The common case: the new parabola crosses the top one after its start.
+                s_new = cross[top_j];
+            } else {
+                if follows {
+                    // The top piece is hidden, unless it is piece 0 (reached here only if the
+                    // crossing is −∞ or NaN).
+                    len -= (len > 1) as usize;
+                } else if q_new <= piece!(q[len - 1]) {
+                    // Same apex (grid values clamped onto a bound): the cheaper one stays.
+                    if cost_new >= piece!(cost[len - 1]) {
+                        continue;
+                    }
+                    len -= 1;
+                    if len == 0 {
+                        let first = (q_new, cost_new, j as u32);
+                        (piece!(q[0]), piece!(cost[0]), piece!(index[0])) = first;
+                        (len, top_start, top_j) = (1, f64::NEG_INFINITY, j);
+                        continue;
+                    }
                 }
-                len -= 1;
-            }
-            if len > 0 {
                 // Pop the pieces the new parabola hides: those whose crossing with it,
-                // `(q_i + q_new)/2 + (D_new − D_i) / (2c (q_new − q_i))`, is at or before their
-                // start. Piece 0 starts at −∞ and is never hidden.
+                // `(q_i + q_new)/2 + (D_new − D_i) / (2c (q_new − q_i))`, is at or before
+                // their start. Piece 0 starts at −∞ and is never hidden.
                 while len > 1 {
                     let top = len - 1;
                     let (q_i, cost_i) = (piece!(q[top]), piece!(cost[top]));
                     let gap = q_new - q_i;
-                    if cost_new - cost_i
-                        > 2.0 * c * gap * (piece!(start[top]) - 0.5 * (q_i + q_new))
-                    {
+                    let lower = two_c * gap * (piece!(start[top]) - 0.5 * (q_i + q_new));
+                    if cost_new - cost_i > lower {
                         break;
                     }
                     len -= 1;
                 }
                 let (q_i, cost_i) = (piece!(q[len - 1]), piece!(cost[len - 1]));
-                piece!(start[len]) =
-                    0.5 * (q_i + q_new) + (cost_new - cost_i) / (2.0 * c * (q_new - q_i));
+                s_new = 0.5 * (q_i + q_new) + (cost_new - cost_i) / (two_c * (q_new - q_i));
             }
-            (piece!(q[len]), piece!(cost[len]), piece!(index[len])) = (q_new, cost_new, j);
+            piece!(start[len]) = s_new;
+            let pushed = (q_new, cost_new, j as u32);
+            (piece!(q[len]), piece!(cost[len]), piece!(index[len])) = pushed;
             len += 1;
             piece!(start[len]) = f64::INFINITY;
-        }
-        if len == 0 {
-            (*best, *arg) = (f64::INFINITY, UNREACHABLE);
-            continue;
+            (top_start, top_j) = (s_new, j);
         }
         // Pushes may have replaced the piece read last: step back to the one holding `t`, then
         // on. On a crossing exactly at `t` the earlier (leftmost) parabola is kept.
@@ -142,7 +191,8 @@ pub(crate) fn envelope_rows(
             read += 1;
         }
         let u = t - piece!(q[read]);
-        (*best, *arg) = (piece!(cost[read]) + c * u * u, piece!(index[read]));
+        (best[k], arg[k]) = (piece!(cost[read]) + c * u * u, piece!(index[read]));
+        k += 1;
     }
 }
 }
@@ -231,6 +281,22 @@ mod tests {
             unreachable_rows > 100,
             "unreachable rows: {unreachable_rows}"
         );
+    }
+
+    /// Two apexes a subnormal apart, the second cheaper: their crossing is −∞, so the fast
+    /// path must not take it, and the first piece (which starts at −∞) must stay.
+    #[test]
+    fn crossing_at_minus_infinity_keeps_the_first_piece() {
+        let (prev, cost, next) = ([0.0, 5e-324], [1.0, 0.5], [0.0, 0.5, 1.0]);
+        let (mut best, mut arg) = ([0.0; 3], [0; 3]);
+        let mut envelope = Envelope::default();
+        envelope_rows(&prev, &cost, &next, 3.0, 0.0, 0.0, &mut envelope, &mut best, &mut arg);
+        for (k, &t) in next.iter().enumerate() {
+            // Row 0 (t = 0) sees only parabola 0; the others see both, and parabola 1 is lower.
+            let j = if k == 0 { 0 } else { 1 };
+            assert_eq!(arg[k], j as u32, "row {k}");
+            assert_eq!(best[k], cost[j] + 3.0 * (t - prev[j]) * (t - prev[j]));
+        }
     }
 
     #[test]
