@@ -290,7 +290,17 @@ mod tests {
         let (prev, cost, next) = ([0.0, 5e-324], [1.0, 0.5], [0.0, 0.5, 1.0]);
         let (mut best, mut arg) = ([0.0; 3], [0; 3]);
         let mut envelope = Envelope::default();
-        envelope_rows(&prev, &cost, &next, 3.0, 0.0, 0.0, &mut envelope, &mut best, &mut arg);
+        envelope_rows(
+            &prev,
+            &cost,
+            &next,
+            3.0,
+            0.0,
+            0.0,
+            &mut envelope,
+            &mut best,
+            &mut arg,
+        );
         for (k, &t) in next.iter().enumerate() {
             // Row 0 (t = 0) sees only parabola 0; the others see both, and parabola 1 is lower.
             let j = if k == 0 { 0 } else { 1 };
