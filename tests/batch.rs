@@ -1,5 +1,6 @@
 //! The batch API: pairs of different lengths solved in parallel give exactly the results of
-//! solving each alone, and a bad pair fails alone.
+//! solving each alone (also with each solve split at the middle knot), and a bad pair fails
+//! alone.
 
 use decdtw::{solve, solve_batch, Error, Problem, Signal, SolveOptions};
 
@@ -37,6 +38,30 @@ fn batch_equals_one_by_one_for_different_lengths() {
         let b = b.as_ref().unwrap();
         assert_eq!(b.phi, alone.phi);
         assert_eq!(b.objective, alone.objective);
+        assert_eq!(b.phi.len(), p.num_knots());
+    }
+}
+
+/// A batch of split solves (a `rayon::join` inside each pair's task) gives the sequential
+/// solves' objectives.
+#[test]
+fn batch_of_split_solves_equals_sequential_solves() {
+    let problems: Vec<Problem> = (0..8)
+        .map(|i| pair(40 + i, 20 + 9 * i as usize, 25 + 4 * i as usize))
+        .collect();
+    let split = SolveOptions {
+        split: true,
+        ..SolveOptions::default()
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let batch = pool.install(|| solve_batch(&problems, &split));
+    for (p, b) in problems.iter().zip(&batch) {
+        let alone = solve(p, &SolveOptions::default()).unwrap();
+        let b = b.as_ref().unwrap();
+        assert!((b.objective - alone.objective).abs() <= 1e-12 * alone.objective.max(1e-300));
         assert_eq!(b.phi.len(), p.num_knots());
     }
 }
