@@ -63,6 +63,24 @@ impl Sweep {
     fn pointer(&self, r: usize, k: usize) -> usize {
         self.pointers[self.offsets[r] + k] as usize
     }
+
+    /// Follows a forward sweep's pointers back from value `k` of knot `last` to knot 0,
+    /// writing the path's indices into `indices[..=last]`.
+    fn trace_back(&self, last: usize, mut k: usize, indices: &mut [usize]) {
+        indices[last] = k;
+        for i in (1..=last).rev() {
+            k = self.pointer(i, k);
+            indices[i - 1] = k;
+        }
+    }
+}
+
+/// The first index of the smallest value and the value (`(0, +∞)` if all are `+∞`).
+fn leftmost_minimum(values: impl Iterator<Item = f64>) -> (usize, f64) {
+    values.enumerate().fold(
+        (0, f64::INFINITY),
+        |acc, (k, c)| if c < acc.1 { (k, c) } else { acc },
+    )
 }
 
 /// The error for a knot that no grid path reaches.
@@ -196,26 +214,12 @@ pub(crate) fn solve_split(
         || backward(problem, layers, middle, kernel, backward_pointers),
     );
     let (before, after) = (before?, after?);
-    let (mut k, total) = before.cost.iter().zip(&after.cost).enumerate().fold(
-        (0, f64::INFINITY),
-        |acc, (k, (a, b))| {
-            if a + b < acc.1 {
-                (k, a + b)
-            } else {
-                acc
-            }
-        },
-    );
+    let (mut k, total) = leftmost_minimum(before.cost.iter().zip(&after.cost).map(|(a, b)| a + b));
     if total == f64::INFINITY {
         return Err(infeasible(problem, middle));
     }
     let mut indices = vec![0; m];
-    indices[middle] = k;
-    for i in (1..=middle).rev() {
-        k = before.pointer(i, k);
-        indices[i - 1] = k;
-    }
-    k = indices[middle];
+    before.trace_back(middle, k, &mut indices);
     for i in middle..m - 1 {
         k = after.pointer(i - middle, k);
         indices[i + 1] = k;
@@ -234,21 +238,9 @@ pub(crate) fn solve_sequential(
     let m = layers.len();
     let pointers = std::mem::take(&mut buffers.forward);
     let sweep = forward(problem, layers, m - 1, kernel, pointers)?;
-    let (mut k, total) = sweep
-        .cost
-        .iter()
-        .enumerate()
-        .fold(
-            (0, f64::INFINITY),
-            |acc, (k, &c)| if c < acc.1 { (k, c) } else { acc },
-        );
+    let (k, total) = leftmost_minimum(sweep.cost.iter().copied());
     let mut indices = vec![0; m];
-    for i in (0..m).rev() {
-        indices[i] = k;
-        if i > 0 {
-            k = sweep.pointer(i, k);
-        }
-    }
+    sweep.trace_back(m - 1, k, &mut indices);
     buffers.forward = sweep.pointers;
     Ok(GridPath::new(layers, indices, total))
 }
