@@ -156,6 +156,60 @@ pub(crate) fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
     lanes_sum(a, b, |x, y| (x - y) * (x - y))
 }
 
+/// `out[r] = ‖x − Y_{first + r}‖²` for every `r < out.len()`, with Y stored feature-major
+/// (`by_feature[k · rows + j] = Y_{j,k}`, `rows` samples). Each sum runs in the order of
+/// [`squared_distance`], so the results are the same bit for bit; eight rows go through the
+/// loop together, so that it vectorises across rows rather than along the short feature axis.
+#[inline(always)]
+pub(crate) fn squared_distances(
+    x: &[f64],
+    by_feature: &[f64],
+    rows: usize,
+    first: usize,
+    out: &mut [f64],
+) {
+    let mut blocks = out.chunks_exact_mut(8);
+    let mut row = first;
+    for block in &mut blocks {
+        distance_block::<8>(x, by_feature, rows, row, block);
+        row += 8;
+    }
+    for (r, o) in blocks.into_remainder().iter_mut().enumerate() {
+        distance_block::<1>(x, by_feature, rows, row + r, std::slice::from_mut(o));
+    }
+}
+
+/// [`squared_distances`] for the `B` rows from `row` on.
+#[inline(always)]
+fn distance_block<const B: usize>(
+    x: &[f64],
+    by_feature: &[f64],
+    rows: usize,
+    row: usize,
+    out: &mut [f64],
+) {
+    let column = |k: usize| -> &[f64] { &by_feature[k * rows + row..][..B] };
+    let full = x.len() - x.len() % 4;
+    let mut acc = [[0.0; B]; 4];
+    for k0 in (0..full).step_by(4) {
+        for (l, lane) in acc.iter_mut().enumerate() {
+            let x_k = x[k0 + l];
+            for (a, &y) in lane.iter_mut().zip(column(k0 + l)) {
+                *a += (x_k - y) * (x_k - y);
+            }
+        }
+    }
+    let mut tail = [0.0; B];
+    for (k, &x_k) in x.iter().enumerate().skip(full) {
+        for (t, &y) in tail.iter_mut().zip(column(k)) {
+            *t += (x_k - y) * (x_k - y);
+        }
+    }
+    for (b, o) in out.iter_mut().enumerate() {
+        *o = (acc[0][b] + acc[1][b]) + (acc[2][b] + acc[3][b]) + tail[b];
+    }
+}
+
 /// `Σ_k term(a_k, b_k)` with four interleaved partial sums, so that the additions do not wait
 /// on each other (and can be vectorised); the order of summation is fixed.
 #[inline(always)]

@@ -80,20 +80,22 @@ pub(crate) fn envelope_rows(
     }
     envelope.j.resize(n + 1, 0);
     let two_c = 2.0 * c;
-    // `cross[j] = t*(j, j + 1)`, by the same formula as a push's start (`+∞`/NaN where the two
-    // apexes coincide or a cost is infinite: such pushes never take the fast path).
+    // `cross[j] = t*(j, j + 1)`, by the same formula as a push's start; NaN where it is not
+    // finite (the two apexes coincide or are a subnormal apart, or a cost is infinite), so that
+    // such pushes never take the fast path.
     let crossings = &mut envelope.next_crossing[..n.saturating_sub(1)];
     for (j, crossing) in crossings.iter_mut().enumerate() {
         let (q_a, q_b, rise) = (prev[j] + b, prev[j + 1] + b, prev_cost[j + 1] - prev_cost[j]);
-        *crossing = 0.5 * (q_a + q_b) + rise / (two_c * (q_b - q_a));
+        let t = 0.5 * (q_a + q_b) + rise / (two_c * (q_b - q_a));
+        *crossing = if t.abs() < f64::INFINITY { t } else { f64::NAN };
     }
     let cross = &envelope.next_crossing[..=n];
     let (q, cost) = (&mut envelope.q[..=n], &mut envelope.cost[..=n]);
     let (start, index) = (&mut envelope.start[..=n], &mut envelope.j[..=n]);
     // SAFETY of `piece!`: all four buffers hold `n + 1` entries, and every index is at most `n`.
     // A push writes piece `len < entered ≤ n` and `start[len + 1]`; the pop loop reads
-    // `top = len − 1` with `len ≥ 2`; `read` stays below `len`, because `start[0] = −∞` stops
-    // the walk back and `start[len] = +∞` the walk on (both also for a NaN `t`).
+    // `top = len − 1` with `len ≥ 2`; `read` stays below `len`: pops pull it down to the top
+    // piece that stays, and `start[len] = +∞` stops the walk on (also for a NaN `t`).
     macro_rules! piece {
         ($buffer:ident[$k:expr]) => {
             *{
@@ -130,15 +132,18 @@ pub(crate) fn envelope_rows(
             let (q_new, cost_new) = (prev[entered] + b, prev_cost[entered]);
             let j = entered;
             entered += 1;
-            if cost_new == f64::INFINITY {
-                continue;
-            }
             let s_new;
-            let follows = top_j + 1 == j && q_new > piece!(q[len - 1]);
+            // Whether parabola `j` comes right after the top piece's; then `cross[top_j]` is
+            // their crossing (NaN if it is not finite or `D_j = +∞`: the slow path sorts it out).
+            let follows = top_j + 1 == j;
             if follows && cross[top_j] > top_start {
                 // The common case: the new parabola crosses the top one after its start.
                 s_new = cross[top_j];
             } else {
+                if cost_new == f64::INFINITY {
+                    continue;
+                }
+                let follows = follows && q_new > piece!(q[len - 1]);
                 if follows {
                     // The top piece is hidden, unless it is piece 0 (reached here only if the
                     // crossing is −∞ or NaN).
@@ -152,7 +157,7 @@ pub(crate) fn envelope_rows(
                     if len == 0 {
                         let first = (q_new, cost_new, j as u32);
                         (piece!(q[0]), piece!(cost[0]), piece!(index[0])) = first;
-                        (len, top_start, top_j) = (1, f64::NEG_INFINITY, j);
+                        (len, top_start, top_j, read) = (1, f64::NEG_INFINITY, j, 0);
                         continue;
                     }
                 }
@@ -171,6 +176,9 @@ pub(crate) fn envelope_rows(
                 }
                 let (q_i, cost_i) = (piece!(q[len - 1]), piece!(cost[len - 1]));
                 s_new = 0.5 * (q_i + q_new) + (cost_new - cost_i) / (two_c * (q_new - q_i));
+                // The pieces below the new one keep their starts, which increase: if the piece
+                // read last was popped, the top one left starts before the last row's `t` too.
+                read = read.min(len - 1);
             }
             piece!(start[len]) = s_new;
             let pushed = (q_new, cost_new, j as u32);
@@ -179,13 +187,9 @@ pub(crate) fn envelope_rows(
             piece!(start[len]) = f64::INFINITY;
             (top_start, top_j) = (s_new, j);
         }
-        // Pushes may have replaced the piece read last: step back to the one holding `t`, then
-        // on. On a crossing exactly at `t` the earlier (leftmost) parabola is kept.
-        read = read.min(len - 1);
-        while piece!(start[read]) >= t {
-            read -= 1;
-        }
-        // Usually at most one step: take it without a branch.
+        // From the piece read last (or the top piece left by pops), on to the one holding `t`.
+        // On a crossing exactly at `t` the earlier (leftmost) parabola is kept. Usually at most
+        // one step: take it without a branch.
         read += (piece!(start[read + 1]) < t) as usize;
         while piece!(start[read + 1]) < t {
             read += 1;

@@ -17,7 +17,7 @@
 use super::cpu::avx2_dispatch;
 use crate::interpolation::Interpolation;
 use crate::objective::{node_cost, x_at_knot};
-use crate::penalty::{dot, squared_distance, FeaturePenalty};
+use crate::penalty::{dot, squared_distance, squared_distances, FeaturePenalty};
 use crate::problem::Problem;
 use crate::signal::{segment_of, Signal};
 
@@ -30,6 +30,10 @@ pub(crate) struct NodeScratch {
     inv_length: Vec<f64>,
     /// Linear y: `S_j = ‖Y_{j+1} − Y_j‖²` per segment.
     segment_sq: Vec<f64>,
+    /// Linear y: Y feature-major (`Y_{j,k}` at `k · Ny + j`), and `D_j = ‖x_i − Y_j‖²` over the
+    /// samples the knot's grid spans.
+    y_by_feature: Vec<f64>,
+    distances: Vec<f64>,
     /// Cubic y: `(b, c, e)` per segment (`3d` values each) and their products
     /// `[b·b, b·c, b·e, c·c, c·e, e·e]`.
     cubic: Vec<f64>,
@@ -42,11 +46,15 @@ impl NodeScratch {
         let d = y.dim();
         let segments = 0..y.len() - 1;
         let (mut segment_sq, mut cubic, mut cubic_products) = (vec![], vec![], vec![]);
+        let mut y_by_feature = vec![];
         match problem.interpolation() {
             Interpolation::Linear => {
                 segment_sq = segments
                     .map(|j| squared_distance(y.row(j), y.row(j + 1)))
-                    .collect()
+                    .collect();
+                y_by_feature = (0..d)
+                    .flat_map(|k| (0..y.len()).map(move |j| y.row(j)[k]))
+                    .collect();
             }
             Interpolation::CubicSpline(_) => {
                 let moments = problem.interpolant().moments();
@@ -80,6 +88,8 @@ impl NodeScratch {
             diff: vec![0.0; d],
             inv_length,
             segment_sq,
+            y_by_feature,
+            distances: vec![],
             cubic,
             cubic_products,
         }
@@ -113,10 +123,16 @@ pub(crate) fn add_node_costs(
         return;
     }
     let y = problem.y();
-    let NodeScratch { x_i, diff, inv_length, segment_sq, cubic, cubic_products } = scratch;
+    let NodeScratch {
+        x_i, diff, inv_length, segment_sq, y_by_feature, distances, cubic, cubic_products,
+    } = scratch;
     match problem.interpolation() {
         Interpolation::Linear => {
-            let mut segments = LinearSegments { x_i, y, segment_sq, last: (usize::MAX, 0.0) };
+            let span = grid_span(problem.y().times(), values);
+            let mut segments = LinearSegments {
+                distances: SampleDistances::new(x_i, y, y_by_feature, distances, span, values.len()),
+                segment_sq,
+            };
             add_by_segment(problem, i, values, out, inv_length, &mut segments);
         }
         Interpolation::CubicSpline(_) => {
@@ -150,25 +166,58 @@ trait SegmentPolynomial {
     fn eval(coefficients: &Self::Coefficients, alpha: f64) -> f64;
 }
 
+/// `D_j = ‖x_i − Y_j‖²` at the samples of y.
+enum SampleDistances<'a> {
+    /// Tabulated for the samples `first..` (grids at least about as fine as y).
+    Table { values: &'a [f64], first: usize },
+    /// Computed per segment entered (grids much coarser than y, which skip most samples).
+    Rows { x_i: &'a [f64], y: &'a Signal },
+}
+
+impl<'a> SampleDistances<'a> {
+    /// The distances a grid of `count` values over segments `span` of y needs: tabulated (into
+    /// `buffer`, all at once) unless the grid has fewer than half as many values as segments.
+    #[inline(always)]
+    fn new(
+        x_i: &'a [f64],
+        y: &'a Signal,
+        y_by_feature: &[f64],
+        buffer: &'a mut Vec<f64>,
+        (first, last): (usize, usize),
+        count: usize,
+    ) -> Self {
+        let samples = last - first + 2;
+        if 2 * count < samples - 1 {
+            return Self::Rows { x_i, y };
+        }
+        buffer.resize(samples, 0.0);
+        squared_distances(x_i, y_by_feature, y.len(), first, buffer);
+        Self::Table {
+            values: buffer,
+            first,
+        }
+    }
+
+    #[inline(always)]
+    fn at(&self, j: usize) -> f64 {
+        match self {
+            Self::Table { values, first } => values[j - first],
+            Self::Rows { x_i, y } => squared_distance(x_i, y.row(j)),
+        }
+    }
+}
+
 /// Linear y: `L = D_j + α (D_{j+1} − D_j − S_j) + α² S_j`.
 struct LinearSegments<'a> {
-    x_i: &'a [f64],
-    y: &'a Signal,
+    distances: SampleDistances<'a>,
     segment_sq: &'a [f64],
-    /// `(j, D_j)` of the segment entered last: its `D_{j+1}` is the next one's `D_j`.
-    last: (usize, f64),
 }
 
 impl SegmentPolynomial for LinearSegments<'_> {
     type Coefficients = [f64; 3];
     #[inline(always)]
     fn enter(&mut self, j: usize) -> [f64; 3] {
-        let d_left = match self.last {
-            (k, d) if k == j => d,
-            _ => squared_distance(self.x_i, self.y.row(j)),
-        };
-        let d_right = squared_distance(self.x_i, self.y.row(j + 1));
-        self.last = (j + 1, d_right);
+        let (d_left, d_right) = (self.distances.at(j), self.distances.at(j + 1));
         let sq = self.segment_sq[j];
         [d_left, d_right - d_left - sq, sq]
     }
@@ -233,14 +282,21 @@ fn add_by_segment<P: SegmentPolynomial>(
 ) {
     let times = problem.y().times();
     let w = problem.weights()[i];
-    let span = (
-        segment_of(times, values[0]),
-        segment_of(times, values[values.len() - 1]),
-    );
+    let span = grid_span(times, values);
     match values.len() >= RUN_LENGTH * (span.1 - span.0 + 1) {
         true => add_by_runs(values, out, times, inv_length, w, span, segments),
         false => add_by_walk(values, out, times, inv_length, w, span, segments),
     }
+}
+
+/// The segments of y (with sample times `times`) holding the first and the last of the
+/// non-decreasing `values`.
+#[inline(always)]
+fn grid_span(times: &[f64], values: &[f64]) -> (usize, usize) {
+    (
+        segment_of(times, values[0]),
+        segment_of(times, values[values.len() - 1]),
+    )
 }
 
 /// [`add_by_segment`] one value at a time, entering the next segment when a value passes its
@@ -335,16 +391,27 @@ mod tests {
                 x_i,
                 inv_length,
                 segment_sq,
+                y_by_feature,
+                distances,
                 ..
             } = &mut scratch;
             x_at_knot(&problem, 5, problem.x().values(), x_i);
+            let y = problem.y();
+            let table = SampleDistances::new(x_i, y, y_by_feature, distances, span, values.len());
+            let SampleDistances::Table {
+                values: table,
+                first,
+            } = table
+            else {
+                panic!("{count} values over {span:?}: no table");
+            };
             let run = |walk: bool| {
-                let y = problem.y();
                 let mut segments = LinearSegments {
-                    x_i,
-                    y,
+                    distances: SampleDistances::Table {
+                        values: table,
+                        first,
+                    },
                     segment_sq,
-                    last: (usize::MAX, 0.0),
                 };
                 let mut out = vec![0.5; values.len()];
                 match walk {
@@ -370,6 +437,67 @@ mod tests {
                 out.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
             };
             assert_eq!(run(true), run(false), "{count} values on [{lo}, {hi}]");
+        }
+    }
+
+    /// The feature-major batch of distances equals `squared_distance` row by row, bit for bit,
+    /// for feature counts with and without a remainder of four and row counts with and without
+    /// a remainder of eight.
+    #[test]
+    fn batched_distances_equal_row_distances_bit_for_bit() {
+        for (d, rows, first) in [(1, 5, 0), (3, 17, 2), (4, 8, 0), (16, 41, 7), (19, 30, 1)] {
+            let values: Vec<f64> = (0..rows * d)
+                .map(|k| (k as f64 * 0.37).sin() * 3.0)
+                .collect();
+            let y = Signal::uniform(values, d).unwrap();
+            let x: Vec<f64> = (0..d).map(|k| (k as f64 * 1.3).cos()).collect();
+            let by_feature: Vec<f64> = (0..d)
+                .flat_map(|k| (0..rows).map(move |j| (j, k)))
+                .map(|(j, k)| y.row(j)[k])
+                .collect();
+            let mut out = vec![f64::NAN; rows - first];
+            squared_distances(&x, &by_feature, rows, first, &mut out);
+            for (r, o) in out.iter().enumerate() {
+                let row = squared_distance(&x, y.row(first + r));
+                assert_eq!(o.to_bits(), row.to_bits(), "d = {d}, row {}", first + r);
+            }
+        }
+    }
+
+    /// A grid much coarser than y computes the distances of the segments it enters instead of
+    /// tabulating all of them, with the same node costs.
+    #[test]
+    fn coarse_grids_skip_the_table_with_the_same_costs() {
+        let ys: Vec<f64> = (0..400).map(|i| (i as f64 * 0.05).sin()).collect();
+        let xs: Vec<f64> = (0..10).map(|i| (i as f64 * 0.4).cos()).collect();
+        let problem = Problem::builder(
+            Signal::uniform(xs, 1).unwrap(),
+            Signal::uniform(ys, 1).unwrap(),
+        )
+        .build()
+        .unwrap();
+        let mut scratch = NodeScratch::new(&problem);
+        let coarse: Vec<f64> = (0..20).map(|k| k as f64 / 19.0).collect();
+        let span = grid_span(problem.y().times(), &coarse);
+        let x_i = problem.x_at_knot(3);
+        let distances = SampleDistances::new(
+            &x_i,
+            problem.y(),
+            &scratch.y_by_feature,
+            &mut scratch.distances,
+            span,
+            coarse.len(),
+        );
+        assert!(matches!(distances, SampleDistances::Rows { .. }));
+        let mut fast = vec![0.0; coarse.len()];
+        add_node_costs(&problem, 3, &coarse, &mut fast, &mut scratch);
+        for (v, f) in coarse.iter().zip(&fast) {
+            let mut diff = vec![0.0; 1];
+            let generic = node_cost(&problem, 3, &x_i, v, &problem.y_curve(), &0.0, &mut diff);
+            assert!(
+                (f - generic).abs() <= 1e-13 * (1.0 + generic.abs()),
+                "{f} vs {generic}"
+            );
         }
     }
 
