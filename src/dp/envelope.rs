@@ -35,12 +35,11 @@
 use super::cpu::avx2_dispatch;
 use super::kernel::UNREACHABLE;
 
-/// The envelope's pieces as parallel arrays (apex, cost, start of the piece, predecessor),
-/// and the crossings of consecutive parabolas; reused from stage to stage.
+/// The envelope's pieces as parallel arrays (start of the piece, its parabola `j`, whose apex
+/// `q_j` and cost `D_i(j)` are read from the stage's inputs), and the crossings of consecutive
+/// parabolas; reused from stage to stage.
 #[derive(Debug, Default)]
 pub(crate) struct Envelope {
-    q: Vec<f64>,
-    cost: Vec<f64>,
     start: Vec<f64>,
     j: Vec<u32>,
     next_crossing: Vec<f64>,
@@ -74,8 +73,7 @@ pub(crate) fn envelope_rows(
     debug_assert!(c > 0.0);
     let n = prev.len();
     assert!(prev_cost.len() == n && best.len() == next.len() && arg.len() == next.len());
-    let buffers = [&mut envelope.q, &mut envelope.cost, &mut envelope.start];
-    for buffer in buffers.into_iter().chain([&mut envelope.next_crossing]) {
+    for buffer in [&mut envelope.start, &mut envelope.next_crossing] {
         buffer.resize(n + 1, 0.0);
     }
     envelope.j.resize(n + 1, 0);
@@ -90,12 +88,13 @@ pub(crate) fn envelope_rows(
         *crossing = if t.abs() < f64::INFINITY { t } else { f64::NAN };
     }
     let cross = &envelope.next_crossing[..=n];
-    let (q, cost) = (&mut envelope.q[..=n], &mut envelope.cost[..=n]);
     let (start, index) = (&mut envelope.start[..=n], &mut envelope.j[..=n]);
-    // SAFETY of `piece!`: all four buffers hold `n + 1` entries, and every index is at most `n`.
+    // SAFETY of `piece!`: both buffers hold `n + 1` entries, and every index is at most `n`.
     // A push writes piece `len < entered ≤ n` and `start[len + 1]`; the pop loop reads
     // `top = len − 1` with `len ≥ 2`; `read` stays below `len`: pops pull it down to the top
     // piece that stays, and `start[len] = +∞` stops the walk on (also for a NaN `t`).
+    // SAFETY of `parabola!`: it reads `prev` and `prev_cost` (`n` entries) at a parabola that
+    // has entered, `j < entered ≤ n`.
     macro_rules! piece {
         ($buffer:ident[$k:expr]) => {
             *{
@@ -104,6 +103,13 @@ pub(crate) fn envelope_rows(
                 unsafe { $buffer.get_unchecked_mut(k) }
             }
         };
+    }
+    macro_rules! parabola {
+        ($j:expr) => {{
+            let j = $j as usize;
+            debug_assert!(j < n);
+            unsafe { (*prev.get_unchecked(j) + b, *prev_cost.get_unchecked(j)) }
+        }};
     }
     // The envelope is pieces `0..len`; `start[0] = −∞`, and `start[len] = +∞` ends it. After
     // the rows before the first reachable predecessor it is never empty.
@@ -114,12 +120,10 @@ pub(crate) fn envelope_rows(
     let (mut top_start, mut top_j) = (f64::NEG_INFINITY, 0);
     'first: while k < rows {
         while entered < n && next[k] - prev[entered] >= step_min {
-            let (q_new, cost_new) = (prev[entered] + b, prev_cost[entered]);
             entered += 1;
-            if cost_new != f64::INFINITY {
-                (q[0], cost[0], index[0]) = (q_new, cost_new, (entered - 1) as u32);
-                (len, start[1]) = (1, f64::INFINITY);
+            if prev_cost[entered - 1] != f64::INFINITY {
                 top_j = entered - 1;
+                (index[0], len, start[1]) = (top_j as u32, 1, f64::INFINITY);
                 break 'first;
             }
         }
@@ -129,7 +133,6 @@ pub(crate) fn envelope_rows(
     while k < rows {
         let t = next[k];
         while entered < n && t - prev[entered] >= step_min {
-            let (q_new, cost_new) = (prev[entered] + b, prev_cost[entered]);
             let j = entered;
             entered += 1;
             let s_new;
@@ -140,23 +143,23 @@ pub(crate) fn envelope_rows(
                 // The common case: the new parabola crosses the top one after its start.
                 s_new = cross[top_j];
             } else {
+                let (q_new, cost_new) = parabola!(j);
                 if cost_new == f64::INFINITY {
                     continue;
                 }
-                let follows = follows && q_new > piece!(q[len - 1]);
-                if follows {
+                let (q_top, cost_top) = parabola!(piece!(index[len - 1]));
+                if follows && q_new > q_top {
                     // The top piece is hidden, unless it is piece 0 (reached here only if the
                     // crossing is −∞ or NaN).
                     len -= (len > 1) as usize;
-                } else if q_new <= piece!(q[len - 1]) {
+                } else if q_new <= q_top {
                     // Same apex (grid values clamped onto a bound): the cheaper one stays.
-                    if cost_new >= piece!(cost[len - 1]) {
+                    if cost_new >= cost_top {
                         continue;
                     }
                     len -= 1;
                     if len == 0 {
-                        let first = (q_new, cost_new, j as u32);
-                        (piece!(q[0]), piece!(cost[0]), piece!(index[0])) = first;
+                        piece!(index[0]) = j as u32;
                         (len, top_start, top_j, read) = (1, f64::NEG_INFINITY, j, 0);
                         continue;
                     }
@@ -166,7 +169,7 @@ pub(crate) fn envelope_rows(
                 // their start. Piece 0 starts at −∞ and is never hidden.
                 while len > 1 {
                     let top = len - 1;
-                    let (q_i, cost_i) = (piece!(q[top]), piece!(cost[top]));
+                    let (q_i, cost_i) = parabola!(piece!(index[top]));
                     let gap = q_new - q_i;
                     let lower = two_c * gap * (piece!(start[top]) - 0.5 * (q_i + q_new));
                     if cost_new - cost_i > lower {
@@ -174,15 +177,14 @@ pub(crate) fn envelope_rows(
                     }
                     len -= 1;
                 }
-                let (q_i, cost_i) = (piece!(q[len - 1]), piece!(cost[len - 1]));
+                let (q_i, cost_i) = parabola!(piece!(index[len - 1]));
                 s_new = 0.5 * (q_i + q_new) + (cost_new - cost_i) / (two_c * (q_new - q_i));
                 // The pieces below the new one keep their starts, which increase: if the piece
                 // read last was popped, the top one left starts before the last row's `t` too.
                 read = read.min(len - 1);
             }
             piece!(start[len]) = s_new;
-            let pushed = (q_new, cost_new, j as u32);
-            (piece!(q[len]), piece!(cost[len]), piece!(index[len])) = pushed;
+            piece!(index[len]) = j as u32;
             len += 1;
             piece!(start[len]) = f64::INFINITY;
             (top_start, top_j) = (s_new, j);
@@ -194,8 +196,10 @@ pub(crate) fn envelope_rows(
         while piece!(start[read + 1]) < t {
             read += 1;
         }
-        let u = t - piece!(q[read]);
-        (best[k], arg[k]) = (piece!(cost[read]) + c * u * u, piece!(index[read]));
+        let j = piece!(index[read]);
+        let (q_j, cost_j) = parabola!(j);
+        let u = t - q_j;
+        (best[k], arg[k]) = (cost_j + c * u * u, j);
         k += 1;
     }
 }
