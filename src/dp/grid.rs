@@ -86,10 +86,17 @@ impl Layer {
         fill_layer(self, out)
     }
 
-    /// `clamp(anchor + k·step, lo, hi)` at the step index `k`.
+    /// `clamp(anchor + k·step, lo, hi)` at the step index `k` (a comparison and a select per
+    /// bound: the value is never NaN, so NaN-aware `max`/`min` would only cost instructions).
     #[inline(always)]
     fn at(&self, k: f64) -> f64 {
-        (self.anchor + k * self.step).max(self.lo).min(self.hi)
+        let v = self.anchor + k * self.step;
+        let v = if v < self.lo { self.lo } else { v };
+        if v > self.hi {
+            self.hi
+        } else {
+            v
+        }
     }
 }
 
@@ -97,8 +104,11 @@ avx2_dispatch! {
 /// [`Layer::fill`].
 fn fill_layer(layer: &Layer, out: &mut Vec<f64>) {
     out.clear();
-    // The float step index is exact (|k| < 2⁵³), so this equals `value(j)` bit for bit.
+    // The float step index is exact (|k| < 2⁵³), so this equals `value(j)` bit for bit; `j`
+    // goes through u32 (`count ≤ u32::MAX`, checked with the memory limit) because AVX2
+    // converts 32-bit integers to floats in one instruction and 64-bit ones not at all.
     let k0 = layer.k0 as f64;
-    out.extend((0..layer.count).map(|j| layer.at(k0 + j as f64)));
+    debug_assert!(layer.count <= u32::MAX as usize);
+    out.extend((0..layer.count as u32).map(|j| layer.at(k0 + f64::from(j))));
 }
 }

@@ -340,15 +340,16 @@ fn add_by_runs<P: SegmentPolynomial>(
     (mut j, last): (usize, usize),
     segments: &mut P,
 ) {
-    let mut from = 0;
+    let (mut from, mut run) = (0, 0);
     while from < values.len() {
         while j < last && values[from] >= times[j + 1] {
             j += 1;
         }
         let to = match j == last {
             true => values.len(),
-            false => from + values[from..].partition_point(|&v| v < times[j + 1]),
+            false => run_end(values, from, from + run, times[j + 1]),
         };
+        run = to - from;
         let (coefficients, t0, inv_h) = (segments.enter(j), times[j], inv_length[j]);
         for (o, &v) in out[from..to].iter_mut().zip(&values[from..to]) {
             *o += w * P::eval(&coefficients, (v - t0) * inv_h).max(0.0);
@@ -357,10 +358,48 @@ fn add_by_runs<P: SegmentPolynomial>(
     }
 }
 
+/// The first index from `from` on whose value is at least `end` (`values.len()` if none), for
+/// non-decreasing `values` with `values[from] < end`, found by stepping from the guess (the
+/// previous run's length: on uniform grids and samples runs differ by at most one value, so
+/// this costs a step or two where a bisection over the rest of the grid would cost ten).
+#[inline(always)]
+fn run_end(values: &[f64], from: usize, guess: usize, end: f64) -> usize {
+    let mut to = guess.clamp(from + 1, values.len());
+    while to > from + 1 && values[to - 1] >= end {
+        to -= 1;
+    }
+    while to < values.len() && values[to] < end {
+        to += 1;
+    }
+    to
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::{Problem, Signal, SplineEnds};
+
+    /// The guided run end is the partition point, from every start and for guesses short of,
+    /// at and past it.
+    #[test]
+    fn run_end_is_the_partition_point() {
+        let values = [0.0, 0.1, 0.1, 0.1, 0.4, 0.5, 0.5, 0.9, 1.0, 1.0];
+        for from in 0..values.len() {
+            for end in [0.05, 0.1, 0.15, 0.5, 0.95, 1.0, 2.0] {
+                if values[from] >= end {
+                    continue;
+                }
+                let truth = from + values[from..].partition_point(|&v| v < end);
+                for guess in 0..values.len() + 3 {
+                    assert_eq!(
+                        run_end(&values, from, guess, end),
+                        truth,
+                        "{from} {end} {guess}"
+                    );
+                }
+            }
+        }
+    }
 
     /// The run-wise evaluation returns the walk's node costs bit for bit, on grids finer and
     /// coarser than y and with values clamped onto its ends.
