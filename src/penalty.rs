@@ -168,6 +168,14 @@ pub(crate) fn squared_distances(
     first: usize,
     out: &mut [f64],
 ) {
+    // Every block below reads `by_feature[k · rows + r]` for `k < d`, `first ≤ r < first +
+    // out.len()`: checked once here rather than per block and feature.
+    let d = x.len();
+    assert!(
+        d == 0
+            || ((d - 1) * rows + first + out.len() <= by_feature.len()
+                && first + out.len() <= rows)
+    );
     let mut blocks = out.chunks_exact_mut(8);
     let mut row = first;
     for block in &mut blocks {
@@ -179,7 +187,8 @@ pub(crate) fn squared_distances(
     }
 }
 
-/// [`squared_distances`] for the `B` rows from `row` on.
+/// [`squared_distances`] for the `B` rows from `row` on. The caller has checked that
+/// `row + B ≤ rows` and that `by_feature` holds `x.len()` columns of `rows` values.
 #[inline(always)]
 fn distance_block<const B: usize>(
     x: &[f64],
@@ -188,7 +197,11 @@ fn distance_block<const B: usize>(
     row: usize,
     out: &mut [f64],
 ) {
-    let column = |k: usize| -> &[f64] { &by_feature[k * rows + row..][..B] };
+    let column = |k: usize| -> &[f64] {
+        debug_assert!(k * rows + row + B <= by_feature.len());
+        // SAFETY: in bounds by the caller's check (`k < x.len()`, `row + B ≤ rows`).
+        unsafe { by_feature.get_unchecked(k * rows + row..k * rows + row + B) }
+    };
     let full = x.len() - x.len() % 4;
     let mut acc = [[0.0; B]; 4];
     for k0 in (0..full).step_by(4) {
