@@ -43,6 +43,8 @@ pub(crate) struct Envelope {
     start: Vec<f64>,
     j: Vec<u32>,
     next_crossing: Vec<f64>,
+    /// `prev` followed by a NaN, which no row admits: the admission test needs no bound check.
+    admit: Vec<f64>,
 }
 
 /// Whether the sweep is exact for a stage from `prev` to `next` with steps at most `step_max`:
@@ -88,6 +90,16 @@ pub(crate) fn envelope_rows(
         *crossing = if t.abs() < f64::INFINITY { t } else { f64::NAN };
     }
     let cross = &envelope.next_crossing[..=n];
+    envelope.admit.clear();
+    envelope.admit.extend_from_slice(prev);
+    envelope.admit.push(f64::NAN);
+    let admit = &envelope.admit[..=n];
+    // `v_j` of the next parabola to enter. SAFETY: `entered ≤ n`, because `admit[n]` is NaN,
+    // which fails every admission test.
+    let next_value = |entered: usize| -> f64 {
+        debug_assert!(entered <= n);
+        unsafe { *admit.get_unchecked(entered) }
+    };
     let (start, index) = (&mut envelope.start[..=n], &mut envelope.j[..=n]);
     // SAFETY of `piece!`: both buffers hold `n + 1` entries, and every index is at most `n`.
     // A push writes piece `len < entered ≤ n` and `start[len + 1]`; the pop loop reads
@@ -119,7 +131,7 @@ pub(crate) fn envelope_rows(
     // The top piece's start and parabola (set with piece 0, before the sweep reads them).
     let (mut top_start, mut top_j) = (f64::NEG_INFINITY, 0);
     'first: while k < rows {
-        while entered < n && next[k] - prev[entered] >= step_min {
+        while next[k] - next_value(entered) >= step_min {
             entered += 1;
             if prev_cost[entered - 1] != f64::INFINITY {
                 top_j = entered - 1;
@@ -132,7 +144,7 @@ pub(crate) fn envelope_rows(
     }
     while k < rows {
         let t = next[k];
-        while entered < n && t - prev[entered] >= step_min {
+        while t - next_value(entered) >= step_min {
             let j = entered;
             entered += 1;
             let s_new;
