@@ -123,21 +123,25 @@ pub(crate) fn add_node_costs(
         return;
     }
     let y = problem.y();
+    let span = grid_span(y.times(), values);
     let NodeScratch {
         x_i, diff, inv_length, segment_sq, y_by_feature, distances, cubic, cubic_products,
     } = scratch;
     match problem.interpolation() {
+        Interpolation::Linear if tabulates(span, values.len()) => {
+            let first = span.0;
+            distances.resize(span.1 - first + 2, 0.0);
+            squared_distances(x_i, y_by_feature, y.len(), first, distances);
+            let mut segments = TabulatedSegments { distances, first, segment_sq };
+            add_by_segment(problem, i, values, out, inv_length, span, &mut segments);
+        }
         Interpolation::Linear => {
-            let span = grid_span(problem.y().times(), values);
-            let mut segments = LinearSegments {
-                distances: SampleDistances::new(x_i, y, y_by_feature, distances, span, values.len()),
-                segment_sq,
-            };
-            add_by_segment(problem, i, values, out, inv_length, &mut segments);
+            let mut segments = LinearSegments { x_i, y, segment_sq };
+            add_by_segment(problem, i, values, out, inv_length, span, &mut segments);
         }
         Interpolation::CubicSpline(_) => {
             let mut segments = CubicSegments { x_i, y, cubic, products: cubic_products, u: diff };
-            add_by_segment(problem, i, values, out, inv_length, &mut segments);
+            add_by_segment(problem, i, values, out, inv_length, span, &mut segments);
         }
     }
     add_cumulative(problem, i, values, out);
@@ -166,50 +170,39 @@ trait SegmentPolynomial {
     fn eval(coefficients: &Self::Coefficients, alpha: f64) -> f64;
 }
 
-/// `D_j = ‖x_i − Y_j‖²` at the samples of y.
-enum SampleDistances<'a> {
-    /// Tabulated for the samples `first..` (grids at least about as fine as y).
-    Table { values: &'a [f64], first: usize },
-    /// Computed per segment entered (grids much coarser than y, which skip most samples).
-    Rows { x_i: &'a [f64], y: &'a Signal },
+/// Whether the distances `D_j = ‖x_i − Y_j‖²` of the samples a grid of `count` values over
+/// segments `span` of y reaches are tabulated all at once ([`TabulatedSegments`]): unless the
+/// grid has fewer than half as many values as segments, so that it skips most samples.
+#[inline(always)]
+fn tabulates((first, last): (usize, usize), count: usize) -> bool {
+    2 * count >= last - first + 1
 }
 
-impl<'a> SampleDistances<'a> {
-    /// The distances a grid of `count` values over segments `span` of y needs: tabulated (into
-    /// `buffer`, all at once) unless the grid has fewer than half as many values as segments.
-    #[inline(always)]
-    fn new(
-        x_i: &'a [f64],
-        y: &'a Signal,
-        y_by_feature: &[f64],
-        buffer: &'a mut Vec<f64>,
-        (first, last): (usize, usize),
-        count: usize,
-    ) -> Self {
-        let samples = last - first + 2;
-        if 2 * count < samples - 1 {
-            return Self::Rows { x_i, y };
-        }
-        buffer.resize(samples, 0.0);
-        squared_distances(x_i, y_by_feature, y.len(), first, buffer);
-        Self::Table {
-            values: buffer,
-            first,
-        }
-    }
+/// Linear y: `L = D_j + α (D_{j+1} − D_j − S_j) + α² S_j`, from the distances `D` tabulated for
+/// the samples `first..` (see [`squared_distances`]).
+struct TabulatedSegments<'a> {
+    distances: &'a [f64],
+    first: usize,
+    segment_sq: &'a [f64],
+}
 
+impl SegmentPolynomial for TabulatedSegments<'_> {
+    type Coefficients = [f64; 3];
     #[inline(always)]
-    fn at(&self, j: usize) -> f64 {
-        match self {
-            Self::Table { values, first } => values[j - first],
-            Self::Rows { x_i, y } => squared_distance(x_i, y.row(j)),
-        }
+    fn enter(&mut self, j: usize) -> [f64; 3] {
+        let d = &self.distances[j - self.first..];
+        linear_coefficients(d[0], d[1], self.segment_sq[j])
+    }
+    #[inline(always)]
+    fn eval(&c: &[f64; 3], alpha: f64) -> f64 {
+        linear_eval(c, alpha)
     }
 }
 
-/// Linear y: `L = D_j + α (D_{j+1} − D_j − S_j) + α² S_j`.
+/// Linear y, with the distances computed per segment entered (grids much coarser than y).
 struct LinearSegments<'a> {
-    distances: SampleDistances<'a>,
+    x_i: &'a [f64],
+    y: &'a Signal,
     segment_sq: &'a [f64],
 }
 
@@ -217,14 +210,28 @@ impl SegmentPolynomial for LinearSegments<'_> {
     type Coefficients = [f64; 3];
     #[inline(always)]
     fn enter(&mut self, j: usize) -> [f64; 3] {
-        let (d_left, d_right) = (self.distances.at(j), self.distances.at(j + 1));
-        let sq = self.segment_sq[j];
-        [d_left, d_right - d_left - sq, sq]
+        let (x, y) = (self.x_i, self.y);
+        let (d_left, d_right) = (
+            squared_distance(x, y.row(j)),
+            squared_distance(x, y.row(j + 1)),
+        );
+        linear_coefficients(d_left, d_right, self.segment_sq[j])
     }
     #[inline(always)]
-    fn eval(&[c0, c1, c2]: &[f64; 3], alpha: f64) -> f64 {
-        c0 + alpha * (c1 + alpha * c2)
+    fn eval(&c: &[f64; 3], alpha: f64) -> f64 {
+        linear_eval(c, alpha)
     }
+}
+
+/// `[D_j, D_{j+1} − D_j − S_j, S_j]`.
+#[inline(always)]
+fn linear_coefficients(d_left: f64, d_right: f64, sq: f64) -> [f64; 3] {
+    [d_left, d_right - d_left - sq, sq]
+}
+
+#[inline(always)]
+fn linear_eval([c0, c1, c2]: [f64; 3], alpha: f64) -> f64 {
+    c0 + alpha * (c1 + alpha * c2)
 }
 
 /// Cubic y: the degree-6 polynomial of the module documentation.
@@ -278,11 +285,11 @@ fn add_by_segment<P: SegmentPolynomial>(
     values: &[f64],
     out: &mut [f64],
     inv_length: &[f64],
+    span: (usize, usize),
     segments: &mut P,
 ) {
     let times = problem.y().times();
     let w = problem.weights()[i];
-    let span = grid_span(times, values);
     match values.len() >= RUN_LENGTH * (span.1 - span.0 + 1) {
         true => add_by_runs(values, out, times, inv_length, w, span, segments),
         false => add_by_walk(values, out, times, inv_length, w, span, segments),
@@ -311,12 +318,26 @@ fn add_by_walk<P: SegmentPolynomial>(
     (mut j, last): (usize, usize),
     segments: &mut P,
 ) {
+    // Segment `j` takes the values below `end` (the last one every value beyond).
+    let times = &times[..=last + 1];
     let (mut coefficients, mut t0, mut inv_h) = (segments.enter(j), times[j], inv_length[j]);
+    let mut end = if j < last {
+        times[j + 1]
+    } else {
+        f64::INFINITY
+    };
     for (o, &v) in out.iter_mut().zip(values) {
-        if j < last && v >= times[j + 1] {
-            j += 1;
-            while j < last && v >= times[j + 1] {
+        if v >= end {
+            loop {
                 j += 1;
+                end = if j < last {
+                    times[j + 1]
+                } else {
+                    f64::INFINITY
+                };
+                if v < end {
+                    break;
+                }
             }
             (coefficients, t0, inv_h) = (segments.enter(j), times[j], inv_length[j]);
         }
@@ -436,20 +457,16 @@ mod tests {
             } = &mut scratch;
             x_at_knot(&problem, 5, problem.x().values(), x_i);
             let y = problem.y();
-            let table = SampleDistances::new(x_i, y, y_by_feature, distances, span, values.len());
-            let SampleDistances::Table {
-                values: table,
-                first,
-            } = table
-            else {
-                panic!("{count} values over {span:?}: no table");
-            };
+            assert!(
+                tabulates(span, values.len()),
+                "{count} values over {span:?}"
+            );
+            distances.resize(span.1 - span.0 + 2, 0.0);
+            squared_distances(x_i, y_by_feature, y.len(), span.0, distances);
             let run = |walk: bool| {
-                let mut segments = LinearSegments {
-                    distances: SampleDistances::Table {
-                        values: table,
-                        first,
-                    },
+                let mut segments = TabulatedSegments {
+                    distances,
+                    first: span.0,
                     segment_sq,
                 };
                 let mut out = vec![0.5; values.len()];
@@ -519,15 +536,7 @@ mod tests {
         let coarse: Vec<f64> = (0..20).map(|k| k as f64 / 19.0).collect();
         let span = grid_span(problem.y().times(), &coarse);
         let x_i = problem.x_at_knot(3);
-        let distances = SampleDistances::new(
-            &x_i,
-            problem.y(),
-            &scratch.y_by_feature,
-            &mut scratch.distances,
-            span,
-            coarse.len(),
-        );
-        assert!(matches!(distances, SampleDistances::Rows { .. }));
+        assert!(!tabulates(span, coarse.len()));
         let mut fast = vec![0.0; coarse.len()];
         add_node_costs(&problem, 3, &coarse, &mut fast, &mut scratch);
         for (v, f) in coarse.iter().zip(&fast) {
