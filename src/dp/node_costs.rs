@@ -175,7 +175,7 @@ trait SegmentPolynomial {
 /// grid has fewer than half as many values as segments, so that it skips most samples.
 #[inline(always)]
 fn tabulates((first, last): (usize, usize), count: usize) -> bool {
-    2 * count >= last - first + 1
+    2 * count > last - first
 }
 
 /// Linear y: `L = D_j + α (D_{j+1} − D_j − S_j) + α² S_j`, from the distances `D` tabulated for
