@@ -422,18 +422,22 @@ mod tests {
         }
     }
 
+    /// A pair of `dim`-channel waves on uniform times: x with `nx` values `cos(0.9 k)`, y with
+    /// `ny` values `2 sin(0.3 k)`.
+    fn wave_problem(nx: usize, ny: usize, dim: usize) -> Problem {
+        let xs: Vec<f64> = (0..nx).map(|k| (k as f64 * 0.9).cos()).collect();
+        let ys: Vec<f64> = (0..ny).map(|k| (k as f64 * 0.3).sin() * 2.0).collect();
+        let signal = |values, dim| Signal::uniform(values, dim).unwrap();
+        Problem::builder(signal(xs, dim), signal(ys, dim))
+            .build()
+            .unwrap()
+    }
+
     /// The run-wise evaluation returns the walk's node costs bit for bit, on grids finer and
     /// coarser than y and with values clamped onto its ends.
     #[test]
     fn runs_equal_walk_bit_for_bit() {
-        let ys: Vec<f64> = (0..40).map(|i| (i as f64 * 0.3).sin() * 2.0).collect();
-        let xs: Vec<f64> = (0..12).map(|i| (i as f64 * 0.9).cos()).collect();
-        let problem = Problem::builder(
-            Signal::uniform(xs, 2).unwrap(),
-            Signal::uniform(ys, 2).unwrap(),
-        )
-        .build()
-        .unwrap();
+        let problem = wave_problem(12, 40, 2);
         let times = problem.y().times();
         for (count, lo, hi) in [
             (500, 0.0, 1.0),
@@ -524,14 +528,7 @@ mod tests {
     /// tabulating all of them, with the same node costs.
     #[test]
     fn coarse_grids_skip_the_table_with_the_same_costs() {
-        let ys: Vec<f64> = (0..400).map(|i| (i as f64 * 0.05).sin()).collect();
-        let xs: Vec<f64> = (0..10).map(|i| (i as f64 * 0.4).cos()).collect();
-        let problem = Problem::builder(
-            Signal::uniform(xs, 1).unwrap(),
-            Signal::uniform(ys, 1).unwrap(),
-        )
-        .build()
-        .unwrap();
+        let problem = wave_problem(10, 400, 1);
         let mut scratch = NodeScratch::new(&problem);
         let coarse: Vec<f64> = (0..20).map(|k| k as f64 / 19.0).collect();
         let span = grid_span(problem.y().times(), &coarse);
