@@ -11,6 +11,12 @@
 //!   `u = x_i − Y_j`: `L = u·u − 2α u·b + α²(b·b − 2u·c) + α³(2b·c − 2u·e) + α⁴(c·c + 2b·e)
 //!   + 2α⁵ c·e + α⁶ e·e`.
 //!
+//! With linear y the `D_j` of every sample the grid spans are computed at once, from a
+//! feature-major copy of y, eight samples per vectorised block ([`squared_distances`]), unless
+//! the grid is much coarser than y ([`tabulates`]). The values are then visited segment by
+//! segment: one at a time on grids about as fine as y ([`add_by_walk`]), a run per segment on
+//! finer ones ([`add_by_runs`]).
+//!
 //! Every other penalty goes through the generic [`node_cost`], which is also the oracle the
 //! fast paths are tested against.
 
@@ -349,7 +355,7 @@ fn add_by_walk<P: SegmentPolynomial>(
 const RUN_LENGTH: usize = 4;
 
 /// [`add_by_segment`] for grids much finer than y (the refinement passes): the run of values on
-/// each segment is found by bisection and evaluated in one loop that the compiler vectorises.
+/// each segment is found by [`run_end`] and evaluated in one loop that the compiler vectorises.
 /// Each value goes through the same operations as in the walk, so the result is the same.
 #[inline(always)]
 fn add_by_runs<P: SegmentPolynomial>(
