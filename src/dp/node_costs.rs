@@ -135,10 +135,8 @@ pub(crate) fn add_node_costs(
     } = scratch;
     match problem.interpolation() {
         Interpolation::Linear if tabulates(span, values.len()) => {
-            let first = span.0;
-            distances.resize(span.1 - first + 2, 0.0);
-            squared_distances(x_i, y_by_feature, y.len(), first, distances);
-            let mut segments = TabulatedSegments { distances, first, segment_sq };
+            tabulate(x_i, y_by_feature, y.len(), span, distances);
+            let mut segments = TabulatedSegments { distances, first: span.0, segment_sq };
             add_by_segment(problem, i, values, out, inv_length, span, &mut segments);
         }
         Interpolation::Linear => {
@@ -182,6 +180,20 @@ trait SegmentPolynomial {
 #[inline(always)]
 fn tabulates((first, last): (usize, usize), count: usize) -> bool {
     2 * count > last - first
+}
+
+/// Writes `D_j` for the samples `j` of segments `span` (and the sample after them) into
+/// `distances`, from y stored feature-major with `rows` samples.
+#[inline(always)]
+fn tabulate(
+    x_i: &[f64],
+    y_by_feature: &[f64],
+    rows: usize,
+    (first, last): (usize, usize),
+    distances: &mut Vec<f64>,
+) {
+    distances.resize(last - first + 2, 0.0);
+    squared_distances(x_i, y_by_feature, rows, first, distances);
 }
 
 /// Linear y: `L = D_j + α (D_{j+1} − D_j − S_j) + α² S_j`, from the distances `D` tabulated for
@@ -324,23 +336,22 @@ fn add_by_walk<P: SegmentPolynomial>(
     (mut j, last): (usize, usize),
     segments: &mut P,
 ) {
-    // Segment `j` takes the values below `end` (the last one every value beyond).
+    // Segment `j` takes the values below `end_of(j)` (the last one every value beyond).
     let times = &times[..=last + 1];
-    let (mut coefficients, mut t0, mut inv_h) = (segments.enter(j), times[j], inv_length[j]);
-    let mut end = if j < last {
-        times[j + 1]
-    } else {
-        f64::INFINITY
+    let end_of = |j: usize| {
+        if j < last {
+            times[j + 1]
+        } else {
+            f64::INFINITY
+        }
     };
+    let (mut coefficients, mut t0, mut inv_h) = (segments.enter(j), times[j], inv_length[j]);
+    let mut end = end_of(j);
     for (o, &v) in out.iter_mut().zip(values) {
         if v >= end {
             loop {
                 j += 1;
-                end = if j < last {
-                    times[j + 1]
-                } else {
-                    f64::INFINITY
-                };
+                end = end_of(j);
                 if v < end {
                     break;
                 }
@@ -471,8 +482,7 @@ mod tests {
                 tabulates(span, values.len()),
                 "{count} values over {span:?}"
             );
-            distances.resize(span.1 - span.0 + 2, 0.0);
-            squared_distances(x_i, y_by_feature, y.len(), span.0, distances);
+            tabulate(x_i, y_by_feature, y.len(), span, distances);
             let run = |walk: bool| {
                 let mut segments = TabulatedSegments {
                     distances,
