@@ -13,9 +13,11 @@
 //!
 //! With linear y the `D_j` of every sample the grid spans are computed at once, from a
 //! feature-major copy of y, eight samples per vectorised block ([`squared_distances`]), unless
-//! the grid is much coarser than y ([`tabulates`]). The values are then visited segment by
-//! segment: one at a time on grids about as fine as y ([`add_by_walk`]), a run per segment on
-//! finer ones ([`add_by_runs`]).
+//! the grid is much coarser than y ([`tabulates`]). On grids much finer than y the values are
+//! then evaluated a run per segment ([`add_by_runs`]); on grids about as fine as y the segment
+//! and `α` of every value are found once per grid ([`Placement`]: the interior knots of the
+//! first pass all have the same grid) and each value costs two table reads and no branch.
+//! Cubic y and coarse grids walk the values through the segments ([`add_by_walk`]).
 //!
 //! Every other penalty goes through the generic [`node_cost`], which is also the oracle the
 //! fast paths are tested against.
@@ -40,6 +42,9 @@ pub(crate) struct NodeScratch {
     /// samples the knot's grid spans.
     y_by_feature: Vec<f64>,
     distances: Vec<f64>,
+    /// Linear y: where the last grid walked through y lies on it (kept for the next knot with
+    /// the same grid: every interior knot in the first pass).
+    placement: Placement,
     /// Cubic y: `(b, c, e)` per segment (`3d` values each) and their products
     /// `[b·b, b·c, b·e, c·c, c·e, e·e]`.
     cubic: Vec<f64>,
@@ -96,6 +101,7 @@ impl NodeScratch {
             segment_sq,
             y_by_feature,
             distances: vec![],
+            placement: Placement::default(),
             cubic,
             cubic_products,
         }
@@ -131,13 +137,20 @@ pub(crate) fn add_node_costs(
     let y = problem.y();
     let span = grid_span(y.times(), values);
     let NodeScratch {
-        x_i, diff, inv_length, segment_sq, y_by_feature, distances, cubic, cubic_products,
+        x_i, diff, inv_length, segment_sq, y_by_feature, distances, placement, cubic,
+        cubic_products,
     } = scratch;
     match problem.interpolation() {
         Interpolation::Linear if tabulates(span, values.len()) => {
             tabulate(x_i, y_by_feature, y.len(), span, distances);
-            let mut segments = TabulatedSegments { distances, first: span.0, segment_sq };
-            add_by_segment(problem, i, values, out, inv_length, span, &mut segments);
+            let w = problem.weights()[i];
+            if runs(values.len(), span) {
+                let mut segments = TabulatedSegments { distances, first: span.0, segment_sq };
+                add_by_runs(values, out, y.times(), inv_length, w, span, &mut segments);
+            } else {
+                placement.place(values, y.times(), inv_length, segment_sq, span);
+                placement.add(distances, w, out);
+            }
         }
         Interpolation::Linear => {
             let mut segments = LinearSegments { x_i, y, segment_sq };
@@ -308,7 +321,7 @@ fn add_by_segment<P: SegmentPolynomial>(
 ) {
     let times = problem.y().times();
     let w = problem.weights()[i];
-    match values.len() >= RUN_LENGTH * (span.1 - span.0 + 1) {
+    match runs(values.len(), span) {
         true => add_by_runs(values, out, times, inv_length, w, span, segments),
         false => add_by_walk(values, out, times, inv_length, w, span, segments),
     }
@@ -364,6 +377,85 @@ fn add_by_walk<P: SegmentPolynomial>(
 
 /// Values per segment, on average, from which [`add_by_runs`] takes over from [`add_by_walk`].
 const RUN_LENGTH: usize = 4;
+
+/// Whether `count` values over the segments `span` go by runs ([`RUN_LENGTH`]).
+#[inline(always)]
+fn runs(count: usize, (first, last): (usize, usize)) -> bool {
+    count >= RUN_LENGTH * (last - first + 1)
+}
+
+/// Where each value of a grid lies on y, as [`add_by_walk`] finds it: its segment `j`
+/// (counted from the grid's first segment), `α` and `S_j`. Linear y with tabulated distances
+/// then needs per value only `D_j` and `D_{j+1}`, and no branch; the placement is kept for the
+/// next knot with the same grid.
+#[derive(Debug, Default)]
+struct Placement {
+    values: Vec<u64>,
+    segment: Vec<u32>,
+    alpha: Vec<f64>,
+    sq: Vec<f64>,
+}
+
+impl Placement {
+    /// Places `values` over the segments `span` of y (sample times `times`), unless they are
+    /// the values placed last (bit for bit; the span is a function of the values).
+    #[inline(always)]
+    fn place(
+        &mut self,
+        values: &[f64],
+        times: &[f64],
+        inv_length: &[f64],
+        segment_sq: &[f64],
+        (first, last): (usize, usize),
+    ) {
+        let placed = self.values.len() == values.len()
+            && self
+                .values
+                .iter()
+                .zip(values)
+                .all(|(a, v)| *a == v.to_bits());
+        if placed {
+            return;
+        }
+        self.values.clear();
+        self.values.extend(values.iter().map(|v| v.to_bits()));
+        self.segment.clear();
+        self.alpha.clear();
+        self.sq.clear();
+        // The walk of `add_by_walk`: segment `j` takes the values below the next sample time
+        // (the last segment every value beyond).
+        let times = &times[..=last + 1];
+        let end_of = |j: usize| {
+            if j < last {
+                times[j + 1]
+            } else {
+                f64::INFINITY
+            }
+        };
+        let (mut j, mut end) = (first, end_of(first));
+        for &v in values {
+            while v >= end {
+                j += 1;
+                end = end_of(j);
+            }
+            self.segment.push((j - first) as u32);
+            self.alpha.push((v - times[j]) * inv_length[j]);
+            self.sq.push(segment_sq[j]);
+        }
+    }
+
+    /// Adds `w max(L, 0)` to `out` for the values placed, with `distances` tabulated from the
+    /// grid's first segment on (the same operations as the walk's).
+    #[inline(always)]
+    fn add(&self, distances: &[f64], w: f64, out: &mut [f64]) {
+        let placed = self.segment.iter().zip(&self.alpha).zip(&self.sq);
+        for (o, ((&j, &alpha), &sq)) in out.iter_mut().zip(placed) {
+            let j = j as usize;
+            let c = linear_coefficients(distances[j], distances[j + 1], sq);
+            *o += w * linear_eval(c, alpha).max(0.0);
+        }
+    }
+}
 
 /// [`add_by_segment`] for grids much finer than y (the refinement passes): the run of values on
 /// each segment is found by [`run_end`] and evaluated in one loop that the compiler vectorises.
@@ -450,10 +542,11 @@ mod tests {
             .unwrap()
     }
 
-    /// The run-wise evaluation returns the walk's node costs bit for bit, on grids finer and
-    /// coarser than y and with values clamped onto its ends.
+    /// The run-wise evaluation and the placed values (placed afresh and reused) return the
+    /// walk's node costs bit for bit, on grids finer and coarser than y and with values clamped
+    /// onto its ends.
     #[test]
-    fn runs_equal_walk_bit_for_bit() {
+    fn runs_and_placement_equal_walk_bit_for_bit() {
         let problem = wave_problem(12, 40, 2);
         let times = problem.y().times();
         for (count, lo, hi) in [
@@ -474,6 +567,7 @@ mod tests {
                 segment_sq,
                 y_by_feature,
                 distances,
+                placement,
                 ..
             } = &mut scratch;
             x_at_knot(&problem, 5, problem.x().values(), x_i);
@@ -512,7 +606,24 @@ mod tests {
                 }
                 out.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
             };
-            assert_eq!(run(true), run(false), "{count} values on [{lo}, {hi}]");
+            let walked = run(true);
+            assert_eq!(walked, run(false), "{count} values on [{lo}, {hi}]");
+            // Another grid placed before must not be reused.
+            let other = &values[1..];
+            placement.place(
+                other,
+                times,
+                inv_length,
+                segment_sq,
+                grid_span(times, other),
+            );
+            for _ in 0..2 {
+                placement.place(&values, times, inv_length, segment_sq, span);
+                let mut out = vec![0.5; values.len()];
+                placement.add(distances, 0.7, &mut out);
+                let placed: Vec<u64> = out.iter().map(|v| v.to_bits()).collect();
+                assert_eq!(walked, placed, "{count} values on [{lo}, {hi}], placed");
+            }
         }
     }
 
