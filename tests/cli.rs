@@ -210,6 +210,23 @@ fn align_split_matches_the_sequential_library_solve() {
     assert_eq!(json["options"]["split"].as_bool(), Some(true));
 }
 
+/// `--repeats` solves the pair several times and reports one run's times: the same warp as a
+/// single solve, and a repeat count of zero is a usage error.
+#[test]
+fn align_repeats_report_the_same_warp() {
+    let dir = TempDir::new().unwrap();
+    let (x_path, y_path, _, _) = two_feature_pair(&dir, 3, 2);
+    let once = align_ok(&dir, &x_path, &y_path, &["--polish"]);
+    let repeated = align_ok(&dir, &x_path, &y_path, &["--polish", "--repeats", "5"]);
+    let (a, b) = (&once["results"][0], &repeated["results"][0]);
+    assert_eq!(floats(&a["phi"]), floats(&b["phi"]));
+    assert_eq!(a["objective"].as_f64(), b["objective"].as_f64());
+    assert!(b["time_seconds"].as_f64().unwrap() > 0.0);
+    assert!(b["polish_time_seconds"].as_f64().unwrap() > 0.0);
+    assert_eq!(repeated["options"]["repeats"].as_u64(), Some(5));
+    align_fails(&dir, &x_path, &y_path, &["--repeats", "0"], "repeats");
+}
+
 #[test]
 fn align_npy_1d_float32_with_time_files() {
     let dir = TempDir::new().unwrap();

@@ -3,7 +3,11 @@
 For every size n and problem, the same random-walk pair (d channels, each scaled to [-1, 1]
 so that GDTW's own rescaling changes nothing) goes to both solvers, in alternating order, in
 one session. Our side: `decdtw align` with M = n + 1, 3 refinements (4 passes), one thread; its
-solve time is the one it reports (the process start and file I/O are not counted). GDTW:
+solve time is the one it reports (the process start and file I/O are not counted): the median of
+--repeats solves in one process (default 5), so that, like GDTW's, it is timed in a process
+already running, and so that one solve of tens of milliseconds does not measure only the
+machine's load at that moment (GDTW's single run of up to tens of seconds averages over it).
+GDTW:
 `gdtw.warp` timed around the call, with x and y swapped (GDTW warps its first argument), loss
 and slope penalty "L2", lambda_inst = lambda, lambda_cum = 0, s_min = 0, M = n - 1 (it refuses
 M >= n), 4 passes and early stopping disabled.
@@ -64,14 +68,14 @@ def run_gdtw(x, y, lam):
     return seconds, tau, mapped
 
 
-def run_decdtw(exe, workdir, x, y, lam, eta, polish=False, split=False):
+def run_decdtw(exe, workdir, x, y, lam, eta, repeats, polish=False, split=False):
     n = len(x)
     xp, yp, out = (os.path.join(workdir, f) for f in ("x.npy", "y.npy", "out.json"))
     np.save(xp, x)
     np.save(yp, y)
     subprocess.run([exe, "align", "--x", xp, "--y", yp, "--output", out, "--levels", str(n + 1),
                     "--refinements", "3", "--threads", "2" if split else "1", "--lambda", str(lam),
-                    "--eta", str(eta)]
+                    "--eta", str(eta), "--repeats", str(repeats)]
                    + (["--polish"] if polish else []) + (["--split"] if split else []),
                    check=True, capture_output=True)
     with open(out) as fh:
@@ -95,6 +99,9 @@ def main():
     parser.add_argument("--decdtw", required=True, help="path of the decdtw command")
     parser.add_argument("--sizes", default="64,128,256,512,1024")
     parser.add_argument("--problems", type=int, default=5, help="pairs per size (>= 5)")
+    parser.add_argument("--repeats", type=int, default=5,
+                        help="decdtw solves per pair and setting (in one process); the median "
+                             "time is used")
     parser.add_argument("--d", type=int, default=16)
     parser.add_argument("--lam", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=7)
@@ -119,13 +126,14 @@ def main():
                     if name == "gdtw":
                         runs[name] = run_gdtw(x, y, args.lam)
                     elif name == "decdtw":
-                        runs[name] = run_decdtw(args.decdtw, workdir, x, y, args.lam, args.eta)
+                        runs[name] = run_decdtw(args.decdtw, workdir, x, y, args.lam, args.eta,
+                                                args.repeats)
                     elif name == "polished":
                         runs[name] = run_decdtw(args.decdtw, workdir, x, y, args.lam, args.eta,
-                                                True)
+                                                args.repeats, True)
                     elif name == "split":
                         runs[name] = run_decdtw(args.decdtw, workdir, x, y, args.lam, args.eta,
-                                                split=True)
+                                                args.repeats, split=True)
                     else:
                         runs[name] = run_dtai(x, y)
                 g_seconds, g_tau, g_mapped = runs["gdtw"]
@@ -164,7 +172,8 @@ def main():
                   f"x{row['speedup']:.0f}", flush=True)
     ns = [r["n"] for r in rows]
     lines = [
-        f"d = {args.d}, lambda = {args.lam}, {args.problems} pairs per size, medians; GDTW 1.2.1 "
+        f"d = {args.d}, lambda = {args.lam}, {args.problems} pairs per size, medians (decdtw: of "
+        f"{args.repeats} solves per pair in one process, then over the pairs); GDTW 1.2.1 "
         f"(M = n - 1, 4 passes, eta = 0.15) vs decdtw (M = n + 1, 4 passes, eta = {args.eta}, "
         "1 thread); dtaidistance: classic "
         "DTW (a different problem, for scale)",
