@@ -1,7 +1,7 @@
 //! The local model of `f` on the current pieces: gradient, tridiagonal Hessian, the scale of
 //! every gradient entry, and the one-sided derivatives at kinks of y.
 
-use super::working_set::kink_at;
+use super::working_set::kink_on_segment;
 use crate::objective::{local_derivatives, KnotLocal, Tridiagonal};
 use crate::problem::Problem;
 
@@ -51,8 +51,8 @@ impl PieceModel {
 
     /// The model after `φ` moved by `delta` to `new` on the same pieces, where every piece is
     /// quadratic (squared penalties, piecewise-linear y): `H` stays, `g` gains `H (new − old)`
-    /// exactly, and only knots that moved need their kink looked up again (`O(d)` each, at a
-    /// kink). The summands' scale is kept from the last evaluation (it only sets how much
+    /// exactly, and only knots that moved need their kink looked up again (`O(1)` from the
+    /// knot's segment, and `O(d)` more at a kink). The summands' scale is kept from the last evaluation (it only sets how much
     /// rounding is tolerated), so decisions that end the polish use a fresh [`Self::evaluate`].
     pub fn shift(&mut self, problem: &Problem, new: &[f64], delta: &[f64], segments: &[usize]) {
         for (g, change) in self.gradient.iter_mut().zip(self.hessian.times(delta)) {
@@ -61,7 +61,7 @@ impl PieceModel {
         let mut probe = KnotLocal::new(problem.x().dim());
         for (i, &moved) in delta.iter().enumerate() {
             if moved != 0.0 {
-                self.kinks[i] = kink_at(problem, new[i]).and_then(|_| {
+                self.kinks[i] = kink_on_segment(problem, new[i], segments[i]).and_then(|_| {
                     let own = probe.feature_derivative(problem, i, new[i], segments[i]);
                     kink_jump(problem, i, new[i], segments[i], own, &mut probe)
                 });
@@ -116,7 +116,7 @@ fn kink_jump(
     own: f64,
     probe: &mut KnotLocal,
 ) -> Option<(f64, bool)> {
-    let j = kink_at(problem, tau)?;
+    let j = kink_on_segment(problem, tau, segment)?;
     let other = if segment == j { j - 1 } else { j };
     Some((
         probe.feature_derivative(problem, i, tau, other) - own,

@@ -174,3 +174,65 @@ pub fn kink_at(problem: &Problem, tau: f64) -> Option<usize> {
     let j = times.partition_point(|&t| t < tau);
     (j > 0 && j + 1 < times.len() && times[j] == tau).then_some(j)
 }
+
+/// [`kink_at`] for `τ` on segment `segment` of y (`ty_j ≤ τ ≤ ty_{j+1}`, as every knot's is in
+/// the polish): only the segment's two ends can equal `τ`, so no search is needed. Falls back
+/// to [`kink_at`] for `τ` off the segment.
+pub fn kink_on_segment(problem: &Problem, tau: f64, segment: usize) -> Option<usize> {
+    if !problem.interpolation().has_kinks() {
+        return None;
+    }
+    let times = problem.y().times();
+    let (start, end) = (times[segment], times[segment + 1]);
+    let j = if tau == start {
+        segment
+    } else if tau == end {
+        segment + 1
+    } else if start < tau && tau < end {
+        return None;
+    } else {
+        return kink_at(problem, tau);
+    };
+    (j > 0 && j + 1 < times.len()).then_some(j)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Interpolation, Signal, SplineEnds};
+
+    /// The kink found from a knot's segment is the one the search finds, at sample times
+    /// (interior and end), inside segments, and for values off the segment given.
+    #[test]
+    fn kink_on_segment_equals_kink_at() {
+        let x = Signal::uniform((0..9).map(|i| i as f64).collect(), 1).unwrap();
+        let y = Signal::uniform((0..6).map(|i| (i * i) as f64).collect(), 1).unwrap();
+        let linear = Problem::builder(x.clone(), y.clone()).build().unwrap();
+        let spline = Problem::builder(x, y)
+            .interpolation(Interpolation::CubicSpline(SplineEnds::Natural))
+            .build()
+            .unwrap();
+        let times = linear.y().times().to_vec();
+        let mut taus = times.clone();
+        taus.extend(times.windows(2).map(|w| 0.5 * (w[0] + w[1])));
+        taus.extend([f64::from_bits(times[1].to_bits() + 1), times[3] - 1e-12]);
+        let mut found = 0;
+        for &tau in &taus {
+            for segment in 0..times.len() - 1 {
+                let expected = kink_at(&linear, tau);
+                assert_eq!(
+                    kink_on_segment(&linear, tau, segment),
+                    expected,
+                    "{tau} on {segment}"
+                );
+                assert_eq!(kink_on_segment(&spline, tau, segment), None);
+                found += usize::from(expected.is_some());
+            }
+        }
+        assert_eq!(
+            found,
+            4 * (times.len() - 1),
+            "interior sample times × segments"
+        );
+    }
+}
