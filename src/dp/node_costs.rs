@@ -349,15 +349,8 @@ fn add_by_walk<P: SegmentPolynomial>(
     (mut j, last): (usize, usize),
     segments: &mut P,
 ) {
-    // Segment `j` takes the values below `end_of(j)` (the last one every value beyond).
     let times = &times[..=last + 1];
-    let end_of = |j: usize| {
-        if j < last {
-            times[j + 1]
-        } else {
-            f64::INFINITY
-        }
-    };
+    let end_of = |j: usize| segment_end(times, last, j);
     let (mut coefficients, mut t0, mut inv_h) = (segments.enter(j), times[j], inv_length[j]);
     let mut end = end_of(j);
     for (o, &v) in out.iter_mut().zip(values) {
@@ -372,6 +365,17 @@ fn add_by_walk<P: SegmentPolynomial>(
             (coefficients, t0, inv_h) = (segments.enter(j), times[j], inv_length[j]);
         }
         *o += w * P::eval(&coefficients, (v - t0) * inv_h).max(0.0);
+    }
+}
+
+/// Where a walk through segments `..=last` of y leaves segment `j`: segment `j` takes the values
+/// below the next sample time, the last segment every value beyond.
+#[inline(always)]
+fn segment_end(times: &[f64], last: usize, j: usize) -> f64 {
+    if j < last {
+        times[j + 1]
+    } else {
+        f64::INFINITY
     }
 }
 
@@ -422,16 +426,9 @@ impl Placement {
         self.segment.clear();
         self.alpha.clear();
         self.sq.clear();
-        // The walk of `add_by_walk`: segment `j` takes the values below the next sample time
-        // (the last segment every value beyond).
+        // The walk of `add_by_walk`.
         let times = &times[..=last + 1];
-        let end_of = |j: usize| {
-            if j < last {
-                times[j + 1]
-            } else {
-                f64::INFINITY
-            }
-        };
+        let end_of = |j: usize| segment_end(times, last, j);
         let (mut j, mut end) = (first, end_of(first));
         for &v in values {
             while v >= end {
