@@ -248,7 +248,7 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution> {
     let mut best_objective = objective(problem, &first.phi)?;
     let mut best_phi = first.phi;
     let mut pass_objectives = vec![best_objective];
-    let mut fraction = 1.0;
+    let (mut fraction, mut best_fraction) = (1.0, 1.0);
     for _ in 0..options.refinements {
         fraction *= options.eta;
         let layers = refined_layers(problem, &best_phi, levels, fraction);
@@ -256,14 +256,26 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution> {
         let value = objective(problem, &path.phi)?;
         pass_objectives.push(value);
         if value < best_objective {
-            best_objective = value;
-            best_phi = path.phi;
+            (best_objective, best_phi, best_fraction) = (value, path.phi, fraction);
         }
     }
     let elapsed = start.elapsed();
     let polish_start = Instant::now();
     let polished = match &options.polish {
-        Some(polish_options) => Some(polish(problem, &best_phi, polish_options)?),
+        Some(polish_options) => {
+            // The polish starts with the knots moved onto the sample times of y within a grid
+            // step where the optimum rests (see `PolishOptions::kink_radius`).
+            let grid_step = problem
+                .feasible_intervals()
+                .iter()
+                .map(|(lo, hi)| best_fraction * (hi - lo) / (levels - 1) as f64)
+                .fold(0.0, f64::max);
+            let polish_options = PolishOptions {
+                kink_radius: polish_options.kink_radius.or(Some(grid_step)),
+                ..polish_options.clone()
+            };
+            Some(polish(problem, &best_phi, &polish_options)?)
+        }
         None => None,
     };
     let (phi, objective) = match &polished {

@@ -292,11 +292,7 @@ impl ActiveSetSolver {
             Some(C::SlopeMin { interval } | C::SlopeMax { interval }) => set.ties[interval] = None,
             Some(C::Fixed { .. }) | None => {}
         }
-        for k in release.knots.clone() {
-            if let Some(j) = super::working_set::kink_at(problem, phi[k]) {
-                set.segments[k] = if release.up { j } else { j - 1 };
-            }
-        }
+        set.move_off_kinks(problem, phi, release);
         set.snap(problem, phi);
     }
 }
