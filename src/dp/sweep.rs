@@ -112,7 +112,11 @@ fn forward(
     let mut cost = vec![0.0; prev.len()];
     add_node_costs(problem, 0, &prev, &mut cost, &mut scratch);
     for i in 0..last {
-        layers[i + 1].fill(&mut next);
+        // `next` holds knot i − 1's grid from the stage before: refilled unless the same (the
+        // first pass's interior knots all share one grid).
+        if i == 0 || layers[i + 1] != layers[i - 1] {
+            layers[i + 1].fill(&mut next);
+        }
         best.resize(next.len(), 0.0);
         let stage = Stage::new(problem, i, &prev, &cost, &next);
         solve_stage(
