@@ -394,10 +394,23 @@ fn runs(count: usize, (first, last): (usize, usize)) -> bool {
 /// next knot with the same grid.
 #[derive(Debug, Default)]
 struct Placement {
-    values: Vec<u64>,
+    values: Vec<f64>,
     segment: Vec<u32>,
     alpha: Vec<f64>,
     sq: Vec<f64>,
+}
+
+/// Whether `a` and `b` (of the same length) hold the same values bit for bit, compared eight
+/// at a time (one branch per eight values; a value-by-value loop took a tenth of the first
+/// pass's node costs).
+#[inline(always)]
+fn same_bits(a: &[f64], b: &[f64]) -> bool {
+    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tails = a8.remainder().iter().zip(b8.remainder());
+    let same = |(x, y): (&f64, &f64)| x.to_bits() == y.to_bits();
+    a8.zip(b8)
+        .all(|(x, y)| x.iter().zip(y).fold(true, |all, pair| all & same(pair)))
+        && tails.into_iter().all(same)
 }
 
 impl Placement {
@@ -412,17 +425,12 @@ impl Placement {
         segment_sq: &[f64],
         (first, last): (usize, usize),
     ) {
-        let placed = self.values.len() == values.len()
-            && self
-                .values
-                .iter()
-                .zip(values)
-                .all(|(a, v)| *a == v.to_bits());
+        let placed = self.values.len() == values.len() && same_bits(&self.values, values);
         if placed {
             return;
         }
         self.values.clear();
-        self.values.extend(values.iter().map(|v| v.to_bits()));
+        self.values.extend_from_slice(values);
         self.segment.clear();
         self.alpha.clear();
         self.sq.clear();
