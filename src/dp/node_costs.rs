@@ -632,6 +632,25 @@ mod tests {
         }
     }
 
+    /// Two grids are the same only bit for bit: a change in any one value (in the blocks of
+    /// eight or in the remainder, `−0` for `0` included) is seen.
+    #[test]
+    fn same_bits_sees_any_changed_value() {
+        for len in [0, 1, 7, 8, 9, 17, 24] {
+            let a: Vec<f64> = (0..len).map(|k| k as f64 * 0.25).collect();
+            assert!(same_bits(&a, &a.clone()), "length {len}");
+            for k in 0..len {
+                for changed in [f64::from_bits(a[k].to_bits() ^ 1), -a[k], f64::NAN] {
+                    let mut b = a.clone();
+                    b[k] = changed;
+                    if b[k].to_bits() != a[k].to_bits() {
+                        assert!(!same_bits(&a, &b), "length {len}, value {k} → {changed}");
+                    }
+                }
+            }
+        }
+    }
+
     /// The feature-major batch of distances equals `squared_distance` row by row, bit for bit,
     /// for feature counts with and without a remainder of four and row counts with and without
     /// a remainder of eight.
