@@ -65,7 +65,14 @@ fn main() {
         }
         let solved = last.unwrap();
         let polished = solved.polish.as_ref().expect("polished");
-        let dp = solve(&problem, &SolveOptions { polish: None, ..options.clone() }).unwrap();
+        let dp = solve(
+            &problem,
+            &SolveOptions {
+                polish: None,
+                ..options.clone()
+            },
+        )
+        .unwrap();
         let as_given = polish(&problem, &dp.phi, &PolishOptions::default()).unwrap();
         let c = &polished.certificate;
         assert!(c.holds(1e-9), "polish at n = {n} is not a KKT point: {c:?}");
