@@ -263,8 +263,8 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution> {
     let polish_start = Instant::now();
     let polished = match &options.polish {
         Some(polish_options) => {
-            // The polish starts with the knots moved onto the sample times of y within a grid
-            // step where the optimum rests (see `PolishOptions::kink_radius`).
+            // The polish starts from the DP's warp with its knots within a grid step of a
+            // sample time of y moved onto it (see `PolishOptions::kink_radius`).
             let grid_step = problem
                 .feasible_intervals()
                 .iter()

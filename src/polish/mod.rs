@@ -50,8 +50,9 @@ pub struct PolishOptions {
     /// Log every iteration to standard error.
     pub log: bool,
     /// Start from the given warp with its knots within this distance of an interior sample
-    /// time of y moved onto it where the optimum rests there ([`kink_start`]; default `None`:
-    /// the warp as given). [`crate::solve`] uses its last grid's spacing when this is `None`.
+    /// time of y moved onto it ([`kink_start`]: only if that keeps the warp feasible and does
+    /// not raise `f`; default `None`: the warp as given). [`crate::solve`] uses its last grid's
+    /// spacing when this is `None`.
     pub kink_radius: Option<f64>,
 }
 

@@ -252,11 +252,12 @@ pub fn kink_on_segment(problem: &Problem, tau: f64, segment: usize) -> Option<us
 }
 
 /// A start for the polish from `phi`: every knot within `radius` of an interior sample time
-/// of y moves onto it where [`WorkingSet::at_start`] then holds it there (`f` rises both ways
-/// along the knot's run), unless the result violates a constraint or has a higher `f` than
-/// `phi`; then `phi` itself. A DP's warp has many knots within a grid step of a sample time of
-/// y at which the optimum rests; the active-set method would reach each with a step of its
-/// own.
+/// of y (and inside its bounds) moves onto it, unless the result violates a constraint or has
+/// a higher `f` than `phi`; then `phi` itself. The start's working set
+/// ([`WorkingSet::at_start`]) then holds the runs at a sample time where `f` rises both ways
+/// and lets the others leave it on the side where `f` falls. A DP's warp has many knots within
+/// a grid step of a sample time of y at which the optimum rests; from the warp as given, the
+/// active-set method would reach each with a step of its own.
 pub fn kink_start(problem: &Problem, phi: &[f64], radius: f64) -> Vec<f64> {
     let usable = phi.len() == problem.num_knots() && phi.iter().all(|v| v.is_finite());
     let positive = radius > 0.0; // and not NaN
@@ -266,8 +267,8 @@ pub fn kink_start(problem: &Problem, phi: &[f64], radius: f64) -> Vec<f64> {
     let times = problem.y().times();
     let interior = 1..times.len().saturating_sub(1);
     let (lower, upper) = (problem.lower_bounds(), problem.upper_bounds());
-    let mut snapped = phi.to_vec();
-    for (k, tau) in snapped.iter_mut().enumerate() {
+    let mut start = phi.to_vec();
+    for (k, tau) in start.iter_mut().enumerate() {
         let after = times.partition_point(|&t| t < *tau);
         let nearest = [after.wrapping_sub(1), after]
             .into_iter()
@@ -279,7 +280,6 @@ pub fn kink_start(problem: &Problem, phi: &[f64], radius: f64) -> Vec<f64> {
             }
         }
     }
-    let start = snapped;
     let no_worse = match (objective(problem, &start), objective(problem, phi)) {
         (Ok(new), Ok(old)) => new <= old,
         _ => false,
@@ -290,6 +290,7 @@ pub fn kink_start(problem: &Problem, phi: &[f64], radius: f64) -> Vec<f64> {
         phi.to_vec()
     }
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,6 +330,7 @@ mod tests {
             "interior sample times × segments"
         );
     }
+
     /// A random-walk pair: rough signals, whose optimal warp rests at many sample times of y.
     fn walk_problem() -> Problem {
         crate::synthetic::random_pair(&mut 5, 100, 2).unwrap()
