@@ -60,14 +60,18 @@ fn node_costs_one_knot<const D: usize>(bencher: Bencher, n: usize) {
 }
 
 /// The polish as `solve` runs it: from the DP's warp, with the kink start at the last grid's
-/// spacing (`η³ / n` on the interior knots' interval `[0, 1]`).
+/// spacing.
 #[divan::bench(args = SIZES, consts = DIMS, sample_count = 10)]
 fn polish_from_dp<const D: usize>(bencher: Bencher, n: usize) {
     let problem = pair(n, D);
     let settings = options(n, Kernel::default());
     let start = solve(&problem, &settings).unwrap().phi;
     let polish_options = PolishOptions {
-        kink_radius: Some(settings.eta.powi(settings.refinements as i32) / n as f64),
+        kink_radius: Some(decdtw::dp::grid_spacing(
+            &problem,
+            settings.levels_for(&problem),
+            settings.eta.powi(settings.refinements as i32),
+        )),
         ..PolishOptions::default()
     };
     bencher.bench(|| polish(black_box(&problem), &start, &polish_options).unwrap());

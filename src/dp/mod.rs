@@ -231,6 +231,17 @@ pub fn refined_layers(problem: &Problem, phi: &[f64], levels: usize, fraction: f
         .collect()
 }
 
+/// The largest spacing of the grids [`refined_layers`] builds with `fraction` (and, with
+/// `fraction = 1`, of the first pass's): `fraction · (u_i − l_i) / (M − 1)` over the knots.
+pub fn grid_spacing(problem: &Problem, levels: usize, fraction: f64) -> f64 {
+    let steps = levels.saturating_sub(1).max(1) as f64;
+    problem
+        .feasible_intervals()
+        .iter()
+        .map(|&(lo, hi)| fraction * (hi - lo) / steps)
+        .fold(0.0, f64::max)
+}
+
 /// The forward pass: a DP over uniform grids, then `refinements` DPs on narrower grids around
 /// the best warp so far; then, if asked for, the polish (see [`crate::polish()`]). Returns the
 /// best warp found.
@@ -265,11 +276,7 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution> {
         Some(polish_options) => {
             // The polish starts from the DP's warp with its knots within a grid step of a
             // sample time of y moved onto it (see `PolishOptions::kink_radius`).
-            let grid_step = problem
-                .feasible_intervals()
-                .iter()
-                .map(|(lo, hi)| best_fraction * (hi - lo) / (levels - 1) as f64)
-                .fold(0.0, f64::max);
+            let grid_step = grid_spacing(problem, levels, best_fraction);
             let polish_options = PolishOptions {
                 kink_radius: polish_options.kink_radius.or(Some(grid_step)),
                 ..polish_options.clone()
@@ -307,6 +314,32 @@ pub fn solve_batch(problems: &[Problem], options: &SolveOptions) -> Vec<Result<S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `grid_spacing` is the largest gap between neighbouring values of the grids the passes
+    /// build, on a problem whose knots have feasible intervals of different widths.
+    #[test]
+    fn grid_spacing_is_the_largest_step_of_the_grids() {
+        let pair = crate::synthetic::warped_pair(&mut 3, 30, 2).unwrap();
+        let problem = Problem::builder(pair.x().clone(), pair.y().clone())
+            .slope_max(2.0)
+            .build()
+            .unwrap();
+        let levels = 17;
+        let phi = solve(&problem, &SolveOptions::default()).unwrap().phi;
+        for (fraction, layers) in [
+            (1.0, initial_layers(&problem, levels)),
+            (0.25, refined_layers(&problem, &phi, levels, 0.25)),
+        ] {
+            let mut values = Vec::new();
+            let largest = layers.iter().fold(0.0f64, |largest, layer| {
+                layer.fill(&mut values);
+                values.windows(2).fold(largest, |a, w| a.max(w[1] - w[0]))
+            });
+            let spacing = grid_spacing(&problem, levels, fraction);
+            assert!(largest > 0.0);
+            assert!((spacing - largest).abs() <= 1e-12, "{spacing} vs {largest}");
+        }
+    }
     use crate::{synthetic, Endpoints, FeaturePenalty, Interpolation, SplineEnds, WarpPenalty};
 
     /// The DP split at the middle knot finds the sequential DP's optimum: the same path cost up

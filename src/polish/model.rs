@@ -52,8 +52,9 @@ impl PieceModel {
     /// The model after `φ` moved by `delta` to `new` on the same pieces, where every piece is
     /// quadratic (squared penalties, piecewise-linear y): `H` stays, `g` gains `H (new − old)`
     /// exactly, and only knots that moved need their kink looked up again (`O(1)` from the
-    /// knot's segment, and `O(d)` more at a kink). The summands' scale is kept from the last evaluation (it only sets how much
-    /// rounding is tolerated), so decisions that end the polish use a fresh [`Self::evaluate`].
+    /// knot's segment, and `O(d)` more at a kink). The summands' scale is kept from the last
+    /// evaluation (it only sets how much rounding is tolerated), so decisions that end the
+    /// polish use a fresh [`Self::evaluate`].
     pub fn shift(&mut self, problem: &Problem, new: &[f64], delta: &[f64], segments: &[usize]) {
         for (g, change) in self.gradient.iter_mut().zip(self.hessian.times(delta)) {
             *g += change;

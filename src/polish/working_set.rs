@@ -125,17 +125,18 @@ impl WorkingSet {
         if at_kinks.is_empty() {
             return;
         }
+        let mut new = vec![false; phi.len()];
         for &(k, j) in &at_kinks {
             self.holds[k] = Some(Hold::Kink(j));
+            new[k] = true;
         }
         let model = PieceModel::evaluate(problem, phi, &self.segments);
         // The steepest way off each new hold, if any lowers f.
         let mut leave: Vec<Option<Release>> = vec![None; phi.len()];
         for release in releases(self, &model, phi, problem) {
             if let Some(Constraint::Kink { knot, .. }) = release.constraint {
-                let new = at_kinks.iter().any(|&(k, _)| k == knot);
                 let steeper = leave[knot].as_ref().is_none_or(|r| release.rate < r.rate);
-                if new && release.rate < 0.0 && steeper {
+                if new[knot] && release.rate < 0.0 && steeper {
                     leave[knot] = Some(release);
                 }
             }
@@ -348,8 +349,8 @@ mod tests {
     /// The DP's warp at the default settings and the spacing of its last grid.
     fn dp_warp(problem: &Problem) -> (Vec<f64>, f64) {
         let options = crate::SolveOptions::default();
-        let levels = options.levels_for(problem);
-        let spacing = options.eta.powi(options.refinements as i32) / (levels - 1) as f64;
+        let fraction = options.eta.powi(options.refinements as i32);
+        let spacing = crate::dp::grid_spacing(problem, options.levels_for(problem), fraction);
         (crate::solve(problem, &options).unwrap().phi, spacing)
     }
 
