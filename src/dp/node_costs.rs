@@ -379,8 +379,12 @@ fn segment_end(times: &[f64], last: usize, j: usize) -> f64 {
     }
 }
 
-/// Values per segment, on average, from which [`add_by_runs`] takes over from [`add_by_walk`].
-const RUN_LENGTH: usize = 4;
+/// Values per segment, on average, from which [`add_by_runs`] takes over from [`add_by_walk`]
+/// and the [`Placement`]: three, so that a first refinement pass with `η = 1/4` (about four
+/// values per segment where `M ≈ Ny`, a new grid at every knot) goes by runs (4 % faster than
+/// placing every grid on the peers pairs at n = 1024), while grids about as fine as y, which
+/// the first pass shares between all interior knots, are placed once.
+const RUN_LENGTH: usize = 3;
 
 /// Whether `count` values over the segments `span` go by runs ([`RUN_LENGTH`]).
 #[inline(always)]
