@@ -157,57 +157,56 @@ pub(crate) fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// `out[r] = ‖x − Y_{first + r}‖²` for every `r < out.len()`, with Y stored feature-major
-/// (`by_feature[k · rows + j] = Y_{j,k}`, `rows` samples). Each sum runs in the order of
+/// (`by_feature[k · stride + j] = Y_{j,k}`, columns `stride` apart). Each sum runs in the order of
 /// [`squared_distance`], so the results are the same bit for bit; eight rows go through the
 /// loop together, so that it vectorises across rows rather than along the short feature axis.
 #[inline(always)]
 pub(crate) fn squared_distances(
     x: &[f64],
     by_feature: &[f64],
-    rows: usize,
+    stride: usize,
     first: usize,
     out: &mut [f64],
 ) {
-    // Every block below reads `by_feature[k · rows + r]` for `k < d`, `first ≤ r < first +
+    // Every block below reads `by_feature[k · stride + r]` for `k < d`, `first ≤ r < first +
     // out.len()`: checked once here rather than per block and feature.
     let d = x.len();
     assert!(
         d == 0
-            || ((d - 1) * rows + first + out.len() <= by_feature.len()
-                && first + out.len() <= rows)
+            || ((d - 1) * stride + first + out.len() <= by_feature.len()
+                && first + out.len() <= stride)
     );
     let mut blocks = out.chunks_exact_mut(8);
     let mut row = first;
     for block in &mut blocks {
-        distance_block::<8>(x, by_feature, rows, row, block);
+        distance_block::<8>(x, by_feature, stride, row, block);
         row += 8;
     }
     for (r, o) in blocks.into_remainder().iter_mut().enumerate() {
-        distance_block::<1>(x, by_feature, rows, row + r, std::slice::from_mut(o));
+        distance_block::<1>(x, by_feature, stride, row + r, std::slice::from_mut(o));
     }
 }
 
 /// [`squared_distances`] for the `B` rows from `row` on. The caller has checked that
-/// `row + B ≤ rows` and that `by_feature` holds `x.len()` columns of `rows` values.
+/// `row + B ≤ stride` and that `by_feature` holds `x.len()` columns `stride` apart.
 #[inline(always)]
 fn distance_block<const B: usize>(
     x: &[f64],
     by_feature: &[f64],
-    rows: usize,
+    stride: usize,
     row: usize,
     out: &mut [f64],
 ) {
     let column = |k: usize| -> &[f64] {
-        debug_assert!(k * rows + row + B <= by_feature.len());
-        // SAFETY: in bounds by the caller's check (`k < x.len()`, `row + B ≤ rows`).
-        unsafe { by_feature.get_unchecked(k * rows + row..k * rows + row + B) }
+        debug_assert!(k * stride + row + B <= by_feature.len());
+        // SAFETY: in bounds by the caller's check (`k < x.len()`, `row + B ≤ stride`).
+        unsafe { by_feature.get_unchecked(k * stride + row..k * stride + row + B) }
     };
     let full = x.len() - x.len() % 4;
     let mut acc = [[0.0; B]; 4];
-    for k0 in (0..full).step_by(4) {
-        for (l, lane) in acc.iter_mut().enumerate() {
-            let x_k = x[k0 + l];
-            for (a, &y) in lane.iter_mut().zip(column(k0 + l)) {
+    for (k0, x4) in x.chunks_exact(4).enumerate() {
+        for (l, (lane, &x_k)) in acc.iter_mut().zip(x4).enumerate() {
+            for (a, &y) in lane.iter_mut().zip(column(4 * k0 + l)) {
                 *a += (x_k - y) * (x_k - y);
             }
         }
