@@ -157,8 +157,8 @@ pub(crate) fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// `out[r] = ‖x − Y_{first + r}‖²` for every `r < out.len()`, with Y stored feature-major
-/// (`by_feature[k · stride + j] = Y_{j,k}`, columns `stride` apart). Each sum runs in the order of
-/// [`squared_distance`], so the results are the same bit for bit; eight rows go through the
+/// (`by_feature[k · stride + j] = Y_{j,k}`, columns `stride` apart). Each sum runs in the order
+/// of [`squared_distance`], so the results are the same bit for bit; eight rows go through the
 /// loop together, so that it vectorises across rows rather than along the short feature axis.
 #[inline(always)]
 pub(crate) fn squared_distances(

@@ -140,7 +140,7 @@ pub(crate) fn add_node_costs(
     } = scratch;
     match problem.interpolation() {
         Interpolation::Linear if tabulates(span, values.len()) => {
-            tabulate(x_i, y_by_feature, column_stride(y.len()), span, distances);
+            tabulate(x_i, y_by_feature, y.len(), span, distances);
             let w = problem.weights()[i];
             if runs(values.len(), span) {
                 let mut segments = TabulatedSegments { distances, first: span.0, segment_sq };
@@ -166,7 +166,7 @@ pub(crate) fn add_node_costs(
 /// The distance between the columns of [`by_feature`]: the samples and a cache line more, so
 /// that the `d` values of a sample fall into different sets of the first-level cache (with a
 /// stride of a power of two, 1024 samples, all 16 of them fell into one set of 12 ways; the
-/// padding takes a tenth off the first pass's node costs).
+/// padding took about a tenth off the first pass's node costs).
 #[inline(always)]
 fn column_stride(samples: usize) -> usize {
     samples + 8
@@ -212,17 +212,21 @@ fn tabulates((first, last): (usize, usize), count: usize) -> bool {
 }
 
 /// Writes `D_j` for the samples `j` of segments `span` (and the sample after them) into
-/// `distances`, from y stored feature-major with columns `stride` apart ([`by_feature`]).
+/// `distances`, from the `samples` of y stored feature-major ([`by_feature`]).
 #[inline(always)]
 fn tabulate(
     x_i: &[f64],
     y_by_feature: &[f64],
-    stride: usize,
+    samples: usize,
     (first, last): (usize, usize),
     distances: &mut Vec<f64>,
 ) {
+    assert!(
+        last + 2 <= samples,
+        "segments {first}..={last} of {samples} samples"
+    );
     distances.resize(last - first + 2, 0.0);
-    squared_distances(x_i, y_by_feature, stride, first, distances);
+    squared_distances(x_i, y_by_feature, column_stride(samples), first, distances);
 }
 
 /// Linear y: `L = D_j + α (D_{j+1} − D_j − S_j) + α² S_j`, from the distances `D` tabulated for
@@ -397,8 +401,9 @@ fn segment_end(times: &[f64], last: usize, j: usize) -> f64 {
 
 /// Values per segment, on average, from which [`add_by_runs`] takes over from [`add_by_walk`]
 /// and the [`Placement`]: three, so that a first refinement pass with `η = 1/4` (about four
-/// values per segment where `M ≈ Ny`, a new grid at every knot) goes by runs (4 % faster than
-/// placing every grid on the peers pairs at n = 1024), while grids about as fine as y, which
+/// values per segment where `M ≈ Ny`, a new grid at every knot) goes by runs (the solve 4 %
+/// faster than placing every grid, on scaled random walks like the peers benchmark's at
+/// n = 1024, d = 16), while grids about as fine as y, which
 /// the first pass shares between all interior knots, are placed once.
 const RUN_LENGTH: usize = 3;
 
@@ -635,7 +640,7 @@ mod tests {
                 tabulates(span, values.len()),
                 "{count} values over {span:?}"
             );
-            tabulate(x_i, y_by_feature, column_stride(y.len()), span, distances);
+            tabulate(x_i, y_by_feature, y.len(), span, distances);
             let run = |walk: bool| {
                 let mut segments = TabulatedSegments {
                     distances,
