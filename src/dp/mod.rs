@@ -314,6 +314,7 @@ pub fn solve_batch(problems: &[Problem], options: &SolveOptions) -> Vec<Result<S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{synthetic, Endpoints, FeaturePenalty, Interpolation, SplineEnds, WarpPenalty};
 
     /// `grid_spacing` is the largest gap between neighbouring values of the grids the passes
     /// build, on a problem whose knots have feasible intervals of different widths.
@@ -340,7 +341,6 @@ mod tests {
             assert!((spacing - largest).abs() <= 1e-12, "{spacing} vs {largest}");
         }
     }
-    use crate::{synthetic, Endpoints, FeaturePenalty, Interpolation, SplineEnds, WarpPenalty};
 
     /// The DP split at the middle knot finds the sequential DP's optimum: the same path cost up
     /// to rounding, on pinned and subsequence problems, with slope limits and a band, for every
