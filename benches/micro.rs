@@ -59,22 +59,18 @@ fn node_costs_one_knot<const D: usize>(bencher: Bencher, n: usize) {
     bencher.bench(|| node_costs(black_box(&problem), n / 2, &grid).unwrap());
 }
 
-/// The polish as `solve` runs it: from the DP's warp, with the kink start at the last grid's
+/// The polish as `solve` runs it: from the DP's warp, with the kink start at its grid's
 /// spacing.
 #[divan::bench(args = SIZES, consts = DIMS, sample_count = 10)]
 fn polish_from_dp<const D: usize>(bencher: Bencher, n: usize) {
     let problem = pair(n, D);
     let settings = options(n, Kernel::default());
-    let start = solve(&problem, &settings).unwrap().phi;
+    let dp = solve(&problem, &settings).unwrap();
     let polish_options = PolishOptions {
-        kink_radius: Some(decdtw::dp::grid_spacing(
-            &problem,
-            settings.levels_for(&problem),
-            settings.eta.powi(settings.refinements as i32),
-        )),
+        kink_radius: Some(dp.grid_spacing),
         ..PolishOptions::default()
     };
-    bencher.bench(|| polish(black_box(&problem), &start, &polish_options).unwrap());
+    bencher.bench(|| polish(black_box(&problem), &dp.phi, &polish_options).unwrap());
 }
 
 #[divan::bench(args = SIZES, consts = DIMS)]

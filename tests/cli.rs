@@ -163,6 +163,10 @@ fn check_result(entry: &Value, problem: &Problem, options: &SolveOptions) {
         entry["levels"].as_u64().unwrap() as usize,
         options.levels_for(problem)
     );
+    assert!(close(
+        entry["grid_spacing"].as_f64().unwrap(),
+        library.grid_spacing
+    ));
     assert!(entry["time_seconds"].as_f64().unwrap() >= 0.0);
 }
 

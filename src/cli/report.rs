@@ -34,6 +34,8 @@ pub struct Solved {
     pub pass_objectives: Vec<f64>,
     /// Grid values per knot `M`.
     pub levels: usize,
+    /// The largest spacing of the grids of the pass that gave the DP's warp.
+    pub grid_spacing: f64,
     /// Wall time of the forward pass.
     pub time_seconds: f64,
     /// Wall time of the polish (only with `--polish`).
@@ -59,6 +61,7 @@ impl Solved {
             grad: None,
             pass_objectives: solution.pass_objectives,
             levels: solution.levels,
+            grid_spacing: solution.grid_spacing,
             time_seconds: solution.elapsed.as_secs_f64(),
         }
     }

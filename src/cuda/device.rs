@@ -3,7 +3,7 @@
 
 use super::layout::Batch;
 use super::{ENTRY_POINTS, KERNELS};
-use crate::dp::{Solution, SolveOptions};
+use crate::dp::{grid_spacing, Solution, SolveOptions};
 use crate::objective::objective;
 use crate::problem::Problem;
 use crate::{Error, Result};
@@ -116,7 +116,7 @@ impl CudaSolver {
     ) -> Result<Vec<Solution>> {
         let start = Instant::now();
         let batch = Batch::new(problems, options)?;
-        let phi = match self.precision {
+        let (phi, fractions) = match self.precision {
             Precision::F64 => self.run::<f64>(&batch, |v| v)?,
             Precision::F32 => self.run::<f32>(&batch, |v| v as f32)?,
         };
@@ -124,7 +124,8 @@ impl CudaSolver {
         problems
             .iter()
             .zip(batch.split(&phi))
-            .map(|(problem, phi)| {
+            .zip(fractions)
+            .map(|((problem, phi), fraction)| {
                 let value = objective(problem, &phi)?;
                 Ok(Solution {
                     phi,
@@ -133,6 +134,7 @@ impl CudaSolver {
                     polish: None,
                     pass_objectives: vec![value],
                     levels: batch.levels,
+                    grid_spacing: grid_spacing(problem, batch.levels, fraction),
                     elapsed,
                     polish_elapsed: Default::default(),
                 })
@@ -140,7 +142,9 @@ impl CudaSolver {
             .collect()
     }
 
-    fn run<T>(&self, batch: &Batch, cast: impl Fn(f64) -> T) -> Result<Vec<f64>>
+    /// Runs the passes; returns the best warps (all pairs' knots in a row) and, per pair, the
+    /// fraction of the feasible intervals its best pass's grids span (1 for the first pass).
+    fn run<T>(&self, batch: &Batch, cast: impl Fn(f64) -> T) -> Result<(Vec<f64>, Vec<f64>)>
     where
         T: DeviceRepr + ValidAsZeroBits + Copy + Into<f64> + PartialOrd,
     {
@@ -182,6 +186,7 @@ impl CudaSolver {
         let mut path_cost = zeros(batch.pairs)?;
         let mut best_phi = zeros(batch.knots())?;
         let mut best_cost = vec![f64::INFINITY; batch.pairs];
+        let mut best_fraction = vec![1.0; batch.pairs];
         let inf = cast(f64::INFINITY);
         let slack = cast(match self.precision {
             Precision::F64 => 0.0,
@@ -286,6 +291,7 @@ impl CudaSolver {
                 for (p, w) in batch.knot_start.windows(2).enumerate() {
                     if improved[p] {
                         best_cost[p] = costs[p].into();
+                        best_fraction[p] = if fraction == 0.0 { 1.0 } else { fraction };
                         let range = w[0] as usize..w[1] as usize;
                         host_best[range.clone()].copy_from_slice(&host_phi[range]);
                     }
@@ -303,6 +309,6 @@ impl CudaSolver {
         let host: Vec<T> = s
             .clone_dtoh(&best_phi)
             .map_err(device_error("downloading"))?;
-        Ok(host.into_iter().map(Into::into).collect())
+        Ok((host.into_iter().map(Into::into).collect(), best_fraction))
     }
 }

@@ -125,6 +125,10 @@ pub struct Solution {
     pub pass_objectives: Vec<f64>,
     /// `M` used.
     pub levels: usize,
+    /// The largest spacing of the grids of the pass whose warp the DP kept ([`grid_spacing`]):
+    /// the DP's warp is optimal over grids this fine, and the polish's kink start (the default
+    /// `PolishOptions::kink_radius`) moves knots within it of a sample time of y onto it.
+    pub grid_spacing: f64,
     /// Wall time of the forward pass.
     pub elapsed: Duration,
     /// Wall time of the polish (zero without it).
@@ -271,12 +275,12 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution> {
         }
     }
     let elapsed = start.elapsed();
+    let grid_step = grid_spacing(problem, levels, best_fraction);
     let polish_start = Instant::now();
     let polished = match &options.polish {
         Some(polish_options) => {
             // The polish starts from the DP's warp with its knots within a grid step of a
             // sample time of y moved onto it (see `PolishOptions::kink_radius`).
-            let grid_step = grid_spacing(problem, levels, best_fraction);
             let polish_options = PolishOptions {
                 kink_radius: polish_options.kink_radius.or(Some(grid_step)),
                 ..polish_options.clone()
@@ -296,6 +300,7 @@ pub fn solve(problem: &Problem, options: &SolveOptions) -> Result<Solution> {
         polish: polished,
         pass_objectives,
         levels,
+        grid_spacing: grid_step,
         elapsed,
         polish_elapsed: if options.polish.is_some() {
             polish_start.elapsed()
@@ -339,6 +344,52 @@ mod tests {
             let spacing = grid_spacing(&problem, levels, fraction);
             assert!(largest > 0.0);
             assert!((spacing - largest).abs() <= 1e-12, "{spacing} vs {largest}");
+        }
+    }
+
+    /// `Solution::grid_spacing` is the spacing of the pass whose warp `solve` kept: the first
+    /// pass that reached the lowest of `pass_objectives` (a refinement keeps the warp it
+    /// started from unless it improves on it).
+    #[test]
+    fn solution_reports_the_grid_spacing_of_its_best_pass() {
+        let mut seed = 5;
+        // (n, refinements, y = x): with y = x and `M = n`, the identity, the optimum, lies on
+        // the first grid, and no refinement improves on it.
+        for (n, refinements, same) in [
+            (12, 3, false),
+            (40, 2, true),
+            (40, 4, false),
+            (80, 3, false),
+        ] {
+            let pair = synthetic::warped_pair(&mut seed, n, 2).unwrap();
+            let y = if same { pair.x() } else { pair.y() };
+            let problem = Problem::builder(pair.x().clone(), y.clone())
+                .lambda(0.05)
+                .build()
+                .unwrap();
+            let options = SolveOptions {
+                levels: Some(if same { n } else { n / 2 }),
+                refinements,
+                ..SolveOptions::default()
+            };
+            let solution = solve(&problem, &options).unwrap();
+            let lowest = solution
+                .pass_objectives
+                .iter()
+                .copied()
+                .fold(f64::INFINITY, f64::min);
+            let best = solution
+                .pass_objectives
+                .iter()
+                .position(|&f| f == lowest)
+                .unwrap();
+            let fraction = options.eta.powi(best as i32);
+            assert_eq!(
+                solution.grid_spacing,
+                grid_spacing(&problem, solution.levels, fraction),
+                "n = {n}, best pass {best}"
+            );
+            assert_eq!(best < refinements, same, "n = {n}: best pass {best}");
         }
     }
 

@@ -51,8 +51,8 @@ pub struct PolishOptions {
     pub log: bool,
     /// Start from the given warp with its knots within this distance of an interior sample
     /// time of y moved onto it ([`kink_start`]: only if that keeps the warp feasible and does
-    /// not raise `f`; default `None`: the warp as given). [`crate::solve`] uses its last grid's
-    /// spacing when this is `None`.
+    /// not raise `f`; default `None`: the warp as given). [`crate::solve`] uses the spacing of
+    /// the grids that gave its warp (`Solution::grid_spacing`) when this is `None`.
     pub kink_radius: Option<f64>,
 }
 

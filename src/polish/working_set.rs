@@ -346,12 +346,10 @@ mod tests {
         Problem::builder(x, y).lambda(0.05).build().unwrap()
     }
 
-    /// The DP's warp at the default settings and the spacing of its last grid.
+    /// The DP's warp at the default settings and the spacing of its grid.
     fn dp_warp(problem: &Problem) -> (Vec<f64>, f64) {
-        let options = crate::SolveOptions::default();
-        let fraction = options.eta.powi(options.refinements as i32);
-        let spacing = crate::dp::grid_spacing(problem, options.levels_for(problem), fraction);
-        (crate::solve(problem, &options).unwrap().phi, spacing)
+        let solution = crate::solve(problem, &crate::SolveOptions::default()).unwrap();
+        (solution.phi, solution.grid_spacing)
     }
 
     /// The kink start moves knots exactly onto interior sample times within the radius, keeps
