@@ -1,12 +1,13 @@
 """decdtw vs GDTW 1.2.1 (and classic DTW from dtaidistance), side by side.
 
 For every size n and problem, the same random-walk pair (d channels, each scaled to [-1, 1]
-so that GDTW's own rescaling changes nothing) goes to both solvers, in alternating order, in
-one session. Our side: `decdtw align` with M = n + 1, 3 refinements (4 passes), one thread; its
-solve time is the one it reports (the process start and file I/O are not counted): the median of
---repeats solves in one process (default 5), so that, like GDTW's, it is timed in a process
-already running, and so that one solve of tens of milliseconds does not measure only the
-machine's load at that moment (GDTW's single run of up to tens of seconds averages over it).
+so that GDTW's own rescaling changes nothing) goes to both solvers in one session. Our side:
+`decdtw align --polish` with M = n + 1, 3 refinements (4 passes), one thread, run right before
+and right after GDTW's solve of the same pair, so that the two bracket it on this shared,
+drifting machine. Each run reports the solve (of --repeats, default 5, in one process) whose DP
+and polish together took the median time, with the DP's time and the polish's apart (process
+start and file I/O are not counted): the DP column is the mean of the two runs' DP times, the
+polished column the mean of their DP + polish times, so that both come from the same solves.
 GDTW:
 `gdtw.warp` timed around the call, with x and y swapped (GDTW warps its first argument), loss
 and slope penalty "L2", lambda_inst = lambda, lambda_cum = 0, s_min = 0, M = n - 1 (it refuses
@@ -68,7 +69,9 @@ def run_gdtw(x, y, lam):
     return seconds, tau, mapped
 
 
-def run_decdtw(exe, workdir, x, y, lam, eta, repeats, polish=False, split=False):
+def run_decdtw(exe, workdir, x, y, lam, eta, repeats, split=False):
+    """One `decdtw align` process (with the polish, unless `split`): a dict of the DP's and
+    the whole solve's seconds, the warp, and the DP's and final objectives."""
     n = len(x)
     xp, yp, out = (os.path.join(workdir, f) for f in ("x.npy", "y.npy", "out.json"))
     np.save(xp, x)
@@ -76,12 +79,14 @@ def run_decdtw(exe, workdir, x, y, lam, eta, repeats, polish=False, split=False)
     subprocess.run([exe, "align", "--x", xp, "--y", yp, "--output", out, "--levels", str(n + 1),
                     "--refinements", "3", "--threads", "2" if split else "1", "--lambda", str(lam),
                     "--eta", str(eta), "--repeats", str(repeats)]
-                   + (["--polish"] if polish else []) + (["--split"] if split else []),
+                   + (["--split"] if split else ["--polish"]),
                    check=True, capture_output=True)
     with open(out) as fh:
         result = json.load(fh)["results"][0]
-    seconds = result["time_seconds"] + (result.get("polish_time_seconds") or 0.0)
-    return seconds, np.array(result["phi"]), result["objective"]
+    dp = result["time_seconds"]
+    return dict(dp_seconds=dp, seconds=dp + (result.get("polish_time_seconds") or 0.0),
+                phi=np.array(result["phi"]), objective=result["objective"],
+                dp_objective=result.get("dp_objective", result["objective"]))
 
 
 def run_dtai(x, y):
@@ -120,42 +125,36 @@ def main():
             polished, polished_gaps, split = [], [], []
             for p in range(args.problems):
                 x, y = scaled_walk(rng, n, args.d), scaled_walk(rng, n, args.d)
-                runs = {}
-                order = ["gdtw", "decdtw", "polished", "dtai"] + (["split"] if args.split else [])
-                for name in order[p % len(order):] + order[:p % len(order)]:
-                    if name == "gdtw":
-                        runs[name] = run_gdtw(x, y, args.lam)
-                    elif name == "decdtw":
-                        runs[name] = run_decdtw(args.decdtw, workdir, x, y, args.lam, args.eta,
-                                                args.repeats)
-                    elif name == "polished":
-                        runs[name] = run_decdtw(args.decdtw, workdir, x, y, args.lam, args.eta,
-                                                args.repeats, True)
-                    elif name == "split":
-                        runs[name] = run_decdtw(args.decdtw, workdir, x, y, args.lam, args.eta,
-                                                args.repeats, split=True)
-                    else:
-                        runs[name] = run_dtai(x, y)
-                g_seconds, g_tau, g_mapped = runs["gdtw"]
-                o_seconds, o_phi, o_objective = runs["decdtw"]
+                decdtw = lambda: run_decdtw(args.decdtw, workdir, x, y, args.lam, args.eta,
+                                            args.repeats)
+                before = decdtw()
+                g_seconds, g_tau, g_mapped = run_gdtw(x, y, args.lam)
+                after = decdtw()
+                dtai.append(run_dtai(x, y))
+                if (before["objective"], before["dp_objective"]) != (after["objective"],
+                                                                     after["dp_objective"]):
+                    raise SystemExit(f"n = {n}, problem {p}: two decdtw runs disagree")
                 # The mapping must hold, and our objective must be the one written here.
                 residual = abs(objective(x, y, g_tau, args.lam) - g_mapped) / abs(g_mapped)
-                ours_check = abs(objective(x, y, o_phi, args.lam) - o_objective) / o_objective
+                o_objective = after["objective"]
+                ours_check = abs(objective(x, y, after["phi"], args.lam) - o_objective) / o_objective
                 if residual > 1e-9 or ours_check > 1e-9:
                     raise SystemExit(f"n = {n}, problem {p}: objective mapping off by "
                                      f"{residual:.2e} (GDTW) / {ours_check:.2e} (decdtw)")
-                ours.append(o_seconds)
+                ours.append(0.5 * (before["dp_seconds"] + after["dp_seconds"]))
+                polished.append(0.5 * (before["seconds"] + after["seconds"]))
                 theirs.append(g_seconds)
-                dtai.append(runs["dtai"])
-                gaps.append((g_mapped - o_objective) / abs(g_mapped))
+                gaps.append((g_mapped - after["dp_objective"]) / abs(g_mapped))
+                polished_gaps.append((g_mapped - o_objective) / abs(g_mapped))
                 mapping.append(residual)
-                polished.append(runs["polished"][0])
-                polished_gaps.append((g_mapped - runs["polished"][2]) / abs(g_mapped))
                 if args.split:
-                    if abs(runs["split"][2] - o_objective) > 1e-12 * abs(o_objective):
+                    split_run = run_decdtw(args.decdtw, workdir, x, y, args.lam, args.eta,
+                                           args.repeats, split=True)
+                    if abs(split_run["objective"] - after["dp_objective"]) > 1e-12 * o_objective:
                         raise SystemExit(f"n = {n}, problem {p}: the split DP's objective "
-                                         f"{runs['split'][2]} differs from {o_objective}")
-                    split.append(runs["split"][0])
+                                         f"{split_run['objective']} differs from "
+                                         f"{after['dp_objective']}")
+                    split.append(split_run["seconds"])
             row = dict(n=n, gdtw_ms=1e3 * np.median(theirs), decdtw_ms=1e3 * np.median(ours),
                        speedup=np.median(np.array(theirs) / np.array(ours)),
                        dtai_ms=1e3 * np.median(dtai), worst_gain=min(gaps),
@@ -172,8 +171,9 @@ def main():
                   f"x{row['speedup']:.0f}", flush=True)
     ns = [r["n"] for r in rows]
     lines = [
-        f"d = {args.d}, lambda = {args.lam}, {args.problems} pairs per size, medians (decdtw: of "
-        f"{args.repeats} solves per pair in one process, then over the pairs); GDTW 1.2.1 "
+        f"d = {args.d}, lambda = {args.lam}, {args.problems} pairs per size, medians over the "
+        f"pairs (decdtw: the mean of two runs bracketing GDTW's, each the median of "
+        f"{args.repeats} solves in one process, DP and polish timed apart); GDTW 1.2.1 "
         f"(M = n - 1, 4 passes, eta = 0.15) vs decdtw (M = n + 1, 4 passes, eta = {args.eta}, "
         "1 thread); dtaidistance: classic "
         "DTW (a different problem, for scale)",
