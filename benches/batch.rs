@@ -1,6 +1,7 @@
 //! Batch throughput: 64 random-walk pairs solved by `solve_batch` on a rayon pool of 1 and of 2
 //! threads, alternating, medians of repeated runs (issue: speed). Also times the node costs
-//! alone (one knot over an `M = n + 1` grid spanning y's range, every knot), at d = 1 and 16.
+//! alone (every knot over one `M = n + 1` grid spanning y's range, with the problem's tables
+//! built once: `dp::NodeCosts`), at d = 1 and 16.
 //! Then one pair at a time: the sequential DP on 1 thread against the DP split at the middle
 //! knot (`SolveOptions::split`) on 2.
 //!
@@ -22,7 +23,7 @@
 mod common;
 
 use common::{env_list, median, random_pair};
-use decdtw::{dp::node_costs, solve, solve_batch, SolveOptions};
+use decdtw::{dp::NodeCosts, solve, solve_batch, SolveOptions};
 use std::time::{Duration, Instant};
 
 /// Times of one configuration: right after the pool woke, and with it busy.
@@ -107,11 +108,14 @@ fn main() {
             }
             let throughput = |t: &[Duration]| pairs as f64 / median(t.to_vec()).as_secs_f64();
             let grid: Vec<f64> = (0..=n).map(|k| k as f64 / n as f64).collect();
+            let mut out = vec![0.0; grid.len()];
             let node_times: Vec<Duration> = (0..repeats)
                 .map(|_| {
                     let start = Instant::now();
+                    let mut costs = NodeCosts::new(&problems[0]);
                     for i in 0..problems[0].num_knots() {
-                        std::hint::black_box(node_costs(&problems[0], i, &grid).unwrap());
+                        costs.evaluate(i, &grid, &mut out).unwrap();
+                        std::hint::black_box(&out);
                     }
                     start.elapsed()
                 })

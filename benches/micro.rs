@@ -5,7 +5,8 @@
 
 mod common;
 
-use decdtw::{dp::node_costs, polish, solve, vjp, Kernel, PolishOptions, Problem, SolveOptions};
+use decdtw::dp::{node_costs, NodeCosts};
+use decdtw::{polish, solve, vjp, Kernel, PolishOptions, Problem, SolveOptions};
 use divan::{black_box, Bencher};
 
 const SIZES: [usize; 5] = [64, 128, 256, 512, 1024];
@@ -51,12 +52,24 @@ fn forward_plain<const D: usize>(bencher: Bencher, n: usize) {
     bencher.bench(|| solve(black_box(&problem), &options(n, Kernel::Plain)).unwrap());
 }
 
-/// One knot (the middle one) over an `M = n + 1` grid spanning y's range.
+/// One knot (the middle one) over an `M = n + 1` grid spanning y's range, with the problem's
+/// tables built on every call (`dp::node_costs`).
 #[divan::bench(args = SIZES, consts = DIMS)]
 fn node_costs_one_knot<const D: usize>(bencher: Bencher, n: usize) {
     let problem = pair(n, D);
     let grid: Vec<f64> = (0..=n).map(|k| k as f64 / n as f64).collect();
     bencher.bench(|| node_costs(black_box(&problem), n / 2, &grid).unwrap());
+}
+
+/// The same with the tables built once (`dp::NodeCosts`), as inside a pass: what each
+/// interior knot of the first pass costs (its grid placed on y once, by the first knot).
+#[divan::bench(args = SIZES, consts = DIMS)]
+fn node_costs_one_knot_tables_built<const D: usize>(bencher: Bencher, n: usize) {
+    let problem = pair(n, D);
+    let grid: Vec<f64> = (0..=n).map(|k| k as f64 / n as f64).collect();
+    let mut costs = NodeCosts::new(&problem);
+    let mut out = vec![0.0; grid.len()];
+    bencher.bench_local(|| costs.evaluate(black_box(n / 2), &grid, &mut out).unwrap());
 }
 
 /// The polish as `solve` runs it: from the DP's warp, with the kink start at its grid's

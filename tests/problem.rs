@@ -411,4 +411,62 @@ fn node_costs_match_the_objective_and_reject_bad_grids() {
     assert!(decdtw::dp::node_costs(&problem, 0, &[0.2, 0.1]).is_err());
     assert!(decdtw::dp::node_costs(&problem, 0, &[f64::NAN]).is_err());
     assert!(decdtw::dp::node_costs(&problem, 0, &[]).is_err());
+    let mut evaluator = decdtw::dp::NodeCosts::new(&problem);
+    assert!(matches!(
+        evaluator.evaluate(0, &values, &mut [0.0; 4]),
+        Err(decdtw::Error::DimensionMismatch {
+            expected: 5,
+            got: 4,
+            ..
+        })
+    ));
+}
+
+/// One `NodeCosts` evaluating knot after knot, with grids that change and come back (the
+/// first pass's shared grid is placed once and must be placed again after another grid),
+/// returns what a fresh `node_costs` call does, bit for bit: linear and cubic y, the squared
+/// and the Huber penalty, grids finer and coarser than y.
+#[test]
+fn reused_node_cost_evaluator_equals_fresh_calls() {
+    let pair = decdtw::synthetic::warped_pair(&mut 9, 60, 3).unwrap();
+    let uniform = |count: usize, lo: f64, hi: f64| -> Vec<f64> {
+        (0..count)
+            .map(|k| lo + (hi - lo) * k as f64 / (count - 1) as f64)
+            .collect()
+    };
+    let grids = [
+        uniform(61, 0.0, 1.0),
+        uniform(200, 0.2, 0.6),
+        uniform(61, 0.0, 1.0),
+        uniform(9, 0.05, 0.95),
+        uniform(61, 0.0, 1.0),
+        uniform(61, 0.1, 0.9),
+    ];
+    let builders = [
+        Problem::builder(pair.x().clone(), pair.y().clone()).lambda_cum(0.2),
+        Problem::builder(pair.x().clone(), pair.y().clone()).interpolation(
+            decdtw::Interpolation::CubicSpline(decdtw::SplineEnds::Natural),
+        ),
+        Problem::builder(pair.x().clone(), pair.y().clone())
+            .feature_penalty(decdtw::FeaturePenalty::Huber { delta: 0.3 }),
+    ];
+    for builder in builders {
+        let problem = builder.build().unwrap();
+        let mut evaluator = decdtw::dp::NodeCosts::new(&problem);
+        for i in 0..problem.num_knots() {
+            for grid in &grids {
+                let mut reused = vec![f64::NAN; grid.len()];
+                evaluator.evaluate(i, grid, &mut reused).unwrap();
+                let fresh = decdtw::dp::node_costs(&problem, i, grid).unwrap();
+                assert!(reused.iter().all(|c| c.is_finite() && *c >= 0.0));
+                let bits = |v: &[f64]| v.iter().map(|c| c.to_bits()).collect::<Vec<_>>();
+                assert_eq!(
+                    bits(&reused),
+                    bits(&fresh),
+                    "knot {i}, {} values",
+                    grid.len()
+                );
+            }
+        }
+    }
 }

@@ -137,26 +137,72 @@ pub struct Solution {
 
 /// The DP's node costs of knot `i` at the strictly increasing grid values `values`:
 /// `w_i L(x_i − y(v)) + λ_cum w_i R_cum(v − φ̄_i)`, computed the way the forward pass does
-/// (for the squared penalty, per-segment polynomial coefficients; see SPEC §2).
+/// (for the squared penalty, per-segment polynomial coefficients; see SPEC §2). Builds the
+/// problem's tables on every call: use [`NodeCosts`] for many knots or grids.
 pub fn node_costs(problem: &Problem, i: usize, values: &[f64]) -> Result<Vec<f64>> {
-    if i >= problem.num_knots() {
-        return Err(Error::InvalidParameter {
-            what: "knot index".into(),
-            reason: format!("{i} is not below the {} knots", problem.num_knots()),
-        });
-    }
-    if values.is_empty() {
-        return Err(Error::TooShort {
-            what: "grid values".into(),
-            len: 0,
-            min: 1,
-        });
-    }
-    crate::error::check_finite("grid values", values)?;
-    crate::error::check_increasing("grid values", values)?;
     let mut out = vec![0.0; values.len()];
-    add_node_costs(problem, i, values, &mut out, &mut NodeScratch::new(problem));
+    NodeCosts::new(problem).evaluate(i, values, &mut out)?;
     Ok(out)
+}
+
+/// [`node_costs`] with the problem's tables (for linear y a feature-major copy of its samples
+/// and `‖Y_{j+1} − Y_j‖²` per segment; for cubic y the segments' polynomial coefficients) built
+/// once, as the forward pass builds them once per pass. A grid evaluated for one knot and
+/// then for another (every interior knot of the first pass has the same grid) is placed on y
+/// only once.
+pub struct NodeCosts<'a> {
+    problem: &'a Problem,
+    scratch: NodeScratch,
+}
+
+impl std::fmt::Debug for NodeCosts<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeCosts")
+            .field("knots", &self.problem.num_knots())
+            .field("y_samples", &self.problem.y().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> NodeCosts<'a> {
+    /// The tables of `problem` (`O(n_y d)`).
+    pub fn new(problem: &'a Problem) -> Self {
+        Self {
+            problem,
+            scratch: NodeScratch::new(problem),
+        }
+    }
+
+    /// Writes the node costs of knot `i` at the strictly increasing, finite `values` into
+    /// `out` (of the same length).
+    pub fn evaluate(&mut self, i: usize, values: &[f64], out: &mut [f64]) -> Result<()> {
+        let problem = self.problem;
+        if i >= problem.num_knots() {
+            return Err(Error::InvalidParameter {
+                what: "knot index".into(),
+                reason: format!("{i} is not below the {} knots", problem.num_knots()),
+            });
+        }
+        if values.is_empty() {
+            return Err(Error::TooShort {
+                what: "grid values".into(),
+                len: 0,
+                min: 1,
+            });
+        }
+        if out.len() != values.len() {
+            return Err(Error::DimensionMismatch {
+                what: "node costs output (one per grid value)".into(),
+                expected: values.len(),
+                got: out.len(),
+            });
+        }
+        crate::error::check_finite("grid values", values)?;
+        crate::error::check_increasing("grid values", values)?;
+        out.fill(0.0);
+        add_node_costs(problem, i, values, out, &mut self.scratch);
+        Ok(())
+    }
 }
 
 /// Exact optimum of the DP over the given grids, one [`Layer`] per knot: one forward sweep.
