@@ -126,8 +126,9 @@ pub struct Solution {
     /// `M` used.
     pub levels: usize,
     /// The largest spacing of the grids of the pass whose warp the DP kept ([`grid_spacing`]):
-    /// the DP's warp is optimal over grids this fine, and the polish's kink start (the default
-    /// `PolishOptions::kink_radius`) moves knots within it of a sample time of y onto it.
+    /// the DP's warp is the optimum over that pass's grids, and the polish's kink start (the
+    /// default `PolishOptions::kink_radius`) moves knots within it of a sample time of y onto
+    /// it.
     pub grid_spacing: f64,
     /// Wall time of the forward pass.
     pub elapsed: Duration,
