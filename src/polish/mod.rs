@@ -102,7 +102,8 @@ pub fn polish(problem: &Problem, start: &[f64], options: &PolishOptions) -> Resu
     let result = executor.run().map_err(|e| Error::Polish {
         reason: e.to_string(),
     })?;
-    finish(problem, &result.solver, &result.state)
+    // The solver was made for `problem` just above: no fingerprint check.
+    solution(problem, &result.solver, &result.state)
 }
 
 /// The [`Polished`] solution from a finished run of [`ActiveSetSolver`] (for callers that run
@@ -117,6 +118,11 @@ pub fn finish(
             reason: "the solver state was made for another problem".into(),
         });
     }
+    solution(problem, solver, state)
+}
+
+/// [`finish`] for a solver known to belong to `problem`.
+fn solution(problem: &Problem, solver: &ActiveSetSolver, state: &PolishState) -> Result<Polished> {
     let phi = state.get_param().cloned().ok_or(Error::Polish {
         reason: "the run has no final point".into(),
     })?;

@@ -589,6 +589,15 @@ fn checkpoints_resume_only_their_own_problem() {
     // Reusing a's directory for b would resume a's state: that is refused, not returned.
     let reused = run(&b, &start_b, fresh.path());
     assert!(reused.unwrap_err().contains("another problem"));
+    // So is finishing a's run as b's.
+    let solver = ActiveSetSolver::new(&a, &start_a, 1e-12).unwrap();
+    let done = Executor::new(Nlp { problem: &a }, solver)
+        .configure(|s| s.param(start_a.clone()).max_iters(10_000))
+        .run()
+        .unwrap();
+    assert_eq!(finish(&a, &done.solver, &done.state).unwrap(), polished_a);
+    let wrong = finish(&b, &done.solver, &done.state).unwrap_err();
+    assert!(wrong.to_string().contains("another problem"), "{wrong}");
     let other = tempfile::tempdir().unwrap();
     assert!(run(&b, &start_b, other.path())
         .unwrap()
