@@ -125,11 +125,10 @@ def main():
             polished, polished_gaps, split = [], [], []
             for p in range(args.problems):
                 x, y = scaled_walk(rng, n, args.d), scaled_walk(rng, n, args.d)
-                decdtw = lambda: run_decdtw(args.decdtw, workdir, x, y, args.lam, args.eta,
-                                            args.repeats)
-                before = decdtw()
+                ours_args = (args.decdtw, workdir, x, y, args.lam, args.eta, args.repeats)
+                before = run_decdtw(*ours_args)
                 g_seconds, g_tau, g_mapped = run_gdtw(x, y, args.lam)
-                after = decdtw()
+                after = run_decdtw(*ours_args)
                 dtai.append(run_dtai(x, y))
                 if (before["objective"], before["dp_objective"]) != (after["objective"],
                                                                      after["dp_objective"]):
@@ -148,8 +147,7 @@ def main():
                 polished_gaps.append((g_mapped - o_objective) / abs(g_mapped))
                 mapping.append(residual)
                 if args.split:
-                    split_run = run_decdtw(args.decdtw, workdir, x, y, args.lam, args.eta,
-                                           args.repeats, split=True)
+                    split_run = run_decdtw(*ours_args, split=True)
                     if abs(split_run["objective"] - after["dp_objective"]) > 1e-12 * o_objective:
                         raise SystemExit(f"n = {n}, problem {p}: the split DP's objective "
                                          f"{split_run['objective']} differs from "
