@@ -4,8 +4,10 @@
 //! with `σ_i = (φ_{i+1} − φ_i)/Δt_i`.
 //!
 //! The terms are written once, generically over num-dual scalars ([`objective_generic`]); the
-//! f64 value, the DP's node and edge costs and the dual-number checks all use that one
-//! definition. The gradient, the tridiagonal Hessian `H = ∇²_φφ f` and the mixed derivatives
+//! DP's generic node and edge costs and the dual-number checks use that definition, and so
+//! does the f64 value except in the common case of piecewise-linear y with the squared
+//! Euclidean penalty, where one loop over the features gives a knot's feature term and its
+//! first two derivatives ([`linear_squared_terms`], checked against the generic terms). The gradient, the tridiagonal Hessian `H = ∇²_φφ f` and the mixed derivatives
 //! `∂²f/∂φ∂z` for `z = X, Y, λ, λ_cum` are hand-coded for speed. At a sample time of y the
 //! piecewise-linear interpolant has a kink; there [`gradient`], [`hessian`] and
 //! [`mixed_derivatives`] use the segment [`Signal::segment`](crate::Signal::segment) picks
@@ -13,8 +15,8 @@
 //! (the one-sided derivatives the polish and the backward pass need).
 
 use crate::error::{check_finite, Error, Result};
-use crate::interpolation::{combine, Curve, PieceWeights, SplineSystem};
-use crate::penalty::{dot, WarpPenalty};
+use crate::interpolation::{combine, Curve, Interpolation, PieceWeights, SplineSystem};
+use crate::penalty::{dot, FeaturePenalty, WarpPenalty};
 use crate::problem::Problem;
 use crate::signal::{blend, segment_of};
 use nalgebra::DMatrix;
@@ -51,17 +53,91 @@ pub fn objective_generic<D: DualNum<f64>>(
     total
 }
 
-/// `f(φ)` in f64, after checking that `φ` has one finite value per knot.
+/// `f(φ)` in f64, after checking that `φ` has one finite value per knot. For piecewise-linear
+/// y with the squared Euclidean penalty the feature terms come from [`linear_squared_terms`]
+/// (the same value up to rounding, several times faster); otherwise from
+/// [`objective_generic`].
 pub fn objective(problem: &Problem, phi: &[f64]) -> Result<f64> {
     check_phi(problem, phi)?;
-    Ok(objective_generic(
-        problem,
-        phi,
-        problem.x().values(),
-        problem.y().values(),
-        problem.lambda(),
-        problem.lambda_cum(),
-    ))
+    if !is_linear_squared(problem) {
+        return Ok(objective_generic(
+            problem,
+            phi,
+            problem.x().values(),
+            problem.y().values(),
+            problem.lambda(),
+            problem.lambda_cum(),
+        ));
+    }
+    let (w, reference) = (problem.weights(), problem.reference_warp());
+    let (lambda, lambda_cum) = (problem.lambda(), problem.lambda_cum());
+    let cumulative = problem.cumulative_penalty();
+    let times = problem.y().times();
+    let mut total = 0.0;
+    for (i, &tau) in phi.iter().enumerate() {
+        let [feature, ..] = linear_squared_terms(problem, i, tau, segment_of(times, tau));
+        total += feature * w[i] + lambda_cum * w[i] * cumulative.value(tau - reference[i]);
+    }
+    for (i, pair) in phi.windows(2).enumerate() {
+        total += edge_cost(problem, i, &pair[0], &pair[1], &lambda);
+    }
+    Ok(total)
+}
+
+/// Whether y is piecewise linear and the feature penalty squared Euclidean: then the feature
+/// term of every knot is a quadratic in `φ_i` on each segment ([`linear_squared_terms`]).
+pub(crate) fn is_linear_squared(problem: &Problem) -> bool {
+    problem.interpolation() == Interpolation::Linear
+        && problem.feature_penalty() == FeaturePenalty::SquaredEuclidean
+}
+
+/// For piecewise-linear y and the squared Euclidean penalty: `[L, ∂L/∂φ_i, ∂²L/∂φ_i²]` of
+/// knot `i` at `φ_i` on y's segment `j` (its line extended beyond the segment's ends), in one
+/// loop over the features. With `h = t_{j+1} − t_j`, `α = (φ_i − t_j)/h`, `ΔY = Y_{j+1} − Y_j`
+/// and `r = x_i − Y_j − α ΔY`: `L = ‖r‖²`, `∂L/∂φ_i = −2 r·ΔY / h`,
+/// `∂²L/∂φ_i² = 2 ‖ΔY‖² / h²`. The generic [`node_cost`] and [`KnotLocal`] are its oracle.
+pub(crate) fn linear_squared_terms(problem: &Problem, i: usize, phi_i: f64, j: usize) -> [f64; 3] {
+    let (x, y) = (problem.x(), problem.y());
+    let d = x.dim();
+    let source = problem.knot_sources()[i];
+    let (x_rows, y_rows) = (
+        &x.values()[source.row * d..(source.row + 2) * d],
+        &y.values()[j * d..(j + 2) * d],
+    );
+    let (x0, x1) = x_rows.split_at(d);
+    let (y0, y1) = y_rows.split_at(d);
+    let (beta, times) = (source.beta, y.times());
+    let h = times[j + 1] - times[j];
+    let alpha = (phi_i - times[j]) / h;
+    // `r·r`, `r·ΔY` and `ΔY·ΔY` in four lanes (features `k mod 4`), so that the loop
+    // vectorises; a tail of fewer than four features goes into the first lanes.
+    let mut sums = [[0.0; 4]; 3];
+    let mut add = |lane: usize, a: f64, b: f64, p: f64, q: f64| {
+        let x_k = (1.0 - beta) * a + beta * b;
+        let step = q - p;
+        let r = x_k - (p + alpha * step);
+        sums[0][lane] += r * r;
+        sums[1][lane] += r * step;
+        sums[2][lane] += step * step;
+    };
+    let blocks = d / 4;
+    for c in 0..blocks {
+        let range = 4 * c..4 * c + 4;
+        let (a, b, p, q) = (
+            &x0[range.clone()],
+            &x1[range.clone()],
+            &y0[range.clone()],
+            &y1[range],
+        );
+        for lane in 0..4 {
+            add(lane, a[lane], b[lane], p[lane], q[lane]);
+        }
+    }
+    for k in 4 * blocks..d {
+        add(k - 4 * blocks, x0[k], x1[k], y0[k], y1[k]);
+    }
+    let [rr, rs, ss] = sums.map(|l| (l[0] + l[1]) + (l[2] + l[3]));
+    [rr, -2.0 * rs / h, 2.0 * ss / (h * h)]
 }
 
 /// `x_i = (1 − β) X_row + β X_{row+1}`: x at knot `i`.
@@ -357,6 +433,9 @@ impl KnotLocal {
     /// `∂/∂φ_i` of the feature term `w_i L(x_i − y(φ_i))` with y on segment `j`:
     /// `−w_i ∇L(r)·y'`.
     pub fn feature_derivative(&mut self, problem: &Problem, i: usize, phi_i: f64, j: usize) -> f64 {
+        if is_linear_squared(problem) {
+            return problem.weights()[i] * linear_squared_terms(problem, i, phi_i, j)[1];
+        }
         self.evaluate(problem, i, phi_i, j);
         -problem.weights()[i] * dot(&self.grad_l, &self.dy)
     }
@@ -495,19 +574,28 @@ pub(crate) fn local_derivatives(
         slope: Vec::with_capacity(m - 1),
     };
     let mut diag = Vec::with_capacity(if with_hessian { m } else { 0 });
+    let linear_squared = is_linear_squared(problem);
     for i in 0..m {
         let deviation = phi[i] - reference[i];
-        terms
-            .feature
-            .push(local.feature_derivative(problem, i, phi[i], segments[i]));
+        // `w_i ∂L/∂φ_i` and `∂²L/∂φ_i²` (the latter only with the Hessian).
+        let (slope, curvature) = if linear_squared {
+            let [_, slope, curvature] = linear_squared_terms(problem, i, phi[i], segments[i]);
+            (w[i] * slope, curvature)
+        } else {
+            let slope = local.feature_derivative(problem, i, phi[i], segments[i]);
+            let curvature = if with_hessian {
+                local.feature_curvature(problem)
+            } else {
+                0.0
+            };
+            (slope, curvature)
+        };
+        terms.feature.push(slope);
         terms
             .cumulative
             .push(lambda_cum * w[i] * cum.derivative(deviation));
         if with_hessian {
-            diag.push(
-                w[i] * local.feature_curvature(problem)
-                    + lambda_cum * w[i] * cum.second_derivative(deviation),
-            );
+            diag.push(w[i] * curvature + lambda_cum * w[i] * cum.second_derivative(deviation));
         }
     }
     let mut off = Vec::with_capacity(if with_hessian { m - 1 } else { 0 });
@@ -607,4 +695,84 @@ pub fn mixed_derivatives_on(
         lambda: wrt_lambda,
         lambda_cum: wrt_lambda_cum,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synthetic;
+
+    /// The linear-squared fast path equals the generic terms: the node cost (`node_cost`), and
+    /// the derivative and curvature of `KnotLocal`, for knots between x's samples (β ≠ 0),
+    /// feature counts with and without a tail of four, `φ_i` on, inside and beyond its
+    /// segment; and `objective` equals `objective_generic`.
+    #[test]
+    fn linear_squared_terms_equal_generic_terms() {
+        let mut seed = 21;
+        let mut checked = 0;
+        for d in [1, 3, 4, 5, 16] {
+            let pair = synthetic::warped_pair(&mut seed, 30, d).unwrap();
+            let knots: Vec<f64> = (0..23).map(|i| (i as f64 / 22.0).powf(1.3)).collect();
+            let problem = Problem::builder(pair.x().clone(), pair.y().clone())
+                .knots(knots)
+                .lambda(0.1)
+                .lambda_cum(0.02)
+                .build()
+                .unwrap();
+            assert!(is_linear_squared(&problem));
+            assert!(problem.knot_sources().iter().any(|s| s.beta != 0.0));
+            let times = problem.y().times().to_vec();
+            let curve = problem.y_curve();
+            let mut local = KnotLocal::new(d);
+            let (mut x_i, mut scratch) = (vec![0.0; d], vec![0.0; d]);
+            for i in 0..problem.num_knots() {
+                for j in [0, 7, times.len() - 2] {
+                    let h = times[j + 1] - times[j];
+                    for alpha in [0.0, 0.3, 1.0, -0.4, 1.7] {
+                        let phi_i = times[j] + alpha * h;
+                        let [value, slope, curvature] = linear_squared_terms(&problem, i, phi_i, j);
+                        local.evaluate(&problem, i, phi_i, j);
+                        let w = problem.weights()[i];
+                        let generic_slope = -dot(&local.grad_l, &local.dy);
+                        let generic_curvature = local.feature_curvature(&problem);
+                        let close = |a: f64, b: f64, scale: f64| (a - b).abs() <= 1e-13 * scale;
+                        assert!(close(slope, generic_slope, generic_slope.abs().max(1.0)));
+                        assert!(close(
+                            curvature,
+                            generic_curvature,
+                            generic_curvature.max(1.0)
+                        ));
+                        if (0.0..=1.0).contains(&alpha) && (alpha < 1.0 || j == times.len() - 2) {
+                            // `node_cost` picks the segment itself: only where that is `j`.
+                            x_at_knot(&problem, i, problem.x().values(), &mut x_i);
+                            let generic =
+                                node_cost(&problem, i, &x_i, &phi_i, &curve, &0.0, &mut scratch);
+                            assert!(
+                                close(w * value, generic, generic.max(1.0)),
+                                "{value} vs {generic}"
+                            );
+                        }
+                        checked += 1;
+                    }
+                }
+            }
+            let phi: Vec<f64> = (0..problem.num_knots())
+                .map(|i| (i as f64 / 22.0).powf(0.8))
+                .collect();
+            let fast = objective(&problem, &phi).unwrap();
+            let generic = objective_generic(
+                &problem,
+                &phi,
+                problem.x().values(),
+                problem.y().values(),
+                problem.lambda(),
+                problem.lambda_cum(),
+            );
+            assert!(
+                (fast - generic).abs() <= 1e-14 * generic,
+                "{fast} vs {generic}"
+            );
+        }
+        assert_eq!(checked, 5 * 23 * 3 * 5);
+    }
 }
