@@ -221,7 +221,8 @@ impl SlopeTerm {
     }
 }
 
-fn check_phi(problem: &Problem, phi: &[f64]) -> Result<()> {
+/// Errors unless `phi` has one finite value per knot.
+pub(crate) fn check_phi(problem: &Problem, phi: &[f64]) -> Result<()> {
     if phi.len() != problem.num_knots() {
         return Err(Error::DimensionMismatch {
             what: "phi (one value per knot)".into(),

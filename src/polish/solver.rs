@@ -26,7 +26,7 @@ use super::model::PieceModel;
 use super::multipliers::{releases, Release};
 use super::reduced::{pivot_floor, ReducedHessian};
 use super::working_set::{tie_step, Hold, SlopeLimit, WorkingSet};
-use crate::objective::{objective, Tridiagonal};
+use crate::objective::{check_phi, objective, Tridiagonal};
 use crate::penalty::{dot, FeaturePenalty, WarpPenalty};
 use crate::problem::Problem;
 use crate::{Error, Result};
@@ -101,7 +101,7 @@ impl ActiveSetSolver {
                 reason: format!("must lie in (0, 1), got {tolerance}"),
             });
         }
-        objective(problem, phi)?; // checks the length and finiteness of φ
+        check_phi(problem, phi)?;
         let violation = problem.constraint_violation(phi);
         if violation > 10.0 * problem.tolerance() {
             return Err(Error::InvalidParameter {
