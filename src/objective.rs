@@ -7,8 +7,9 @@
 //! DP's generic node and edge costs and the dual-number checks use that definition, and so
 //! does the f64 value except in the common case of piecewise-linear y with the squared
 //! Euclidean penalty, where one loop over the features gives a knot's feature term and its
-//! first two derivatives ([`linear_squared_terms`], checked against the generic terms). The gradient, the tridiagonal Hessian `H = ∇²_φφ f` and the mixed derivatives
-//! `∂²f/∂φ∂z` for `z = X, Y, λ, λ_cum` are hand-coded for speed. At a sample time of y the
+//! first two derivatives (`linear_squared_terms`, checked against the generic terms). The
+//! gradient, the tridiagonal Hessian `H = ∇²_φφ f` and the mixed derivatives `∂²f/∂φ∂z` for
+//! `z = X, Y, λ, λ_cum` are hand-coded for speed. At a sample time of y the
 //! piecewise-linear interpolant has a kink; there [`gradient`], [`hessian`] and
 //! [`mixed_derivatives`] use the segment [`Signal::segment`](crate::Signal::segment) picks
 //! (the right-hand one), and the `*_on` variants take the segment of every knot explicitly
@@ -54,7 +55,7 @@ pub fn objective_generic<D: DualNum<f64>>(
 }
 
 /// `f(φ)` in f64, after checking that `φ` has one finite value per knot. For piecewise-linear
-/// y with the squared Euclidean penalty the feature terms come from [`linear_squared_terms`]
+/// y with the squared Euclidean penalty the feature terms come from `linear_squared_terms`
 /// (the same value up to rounding, several times faster); otherwise from
 /// [`objective_generic`].
 pub fn objective(problem: &Problem, phi: &[f64]) -> Result<f64> {
