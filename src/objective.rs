@@ -449,7 +449,9 @@ impl KnotLocal {
             .hessian_times(&self.residual, &self.dy, &mut self.hess_dy);
     }
 
-    /// `∂²/∂φ_i²` of the feature term divided by `w_i`: `y'ᵀ∇²L(r) y' − ∇L(r)·y''`.
+    /// `∂²/∂φ_i²` of the feature term divided by `w_i`: `y'ᵀ∇²L(r) y' − ∇L(r)·y''`, at the
+    /// knot of the last [`Self::evaluate`] (which [`Self::feature_derivative`] skips for
+    /// linear y with the squared penalty).
     fn feature_curvature(&mut self, problem: &Problem) -> f64 {
         self.hessian_times_dy(problem);
         dot(&self.dy, &self.hess_dy) - dot(&self.grad_l, &self.ddy)
