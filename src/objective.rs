@@ -43,13 +43,26 @@ pub fn objective_generic<D: DualNum<f64>>(
     };
     let mut x_i = vec![D::from(0.0); d];
     let mut scratch = vec![D::from(0.0); d];
+    sum_costs(problem, phi, &lambda, |i, tau| {
+        x_at_knot(problem, i, x_values, &mut x_i);
+        node_cost(problem, i, &x_i, tau, &y, &lambda_cum, &mut scratch)
+    })
+}
+
+/// `Σ_i node(i, φ_i) + Σ_i e_i(φ_i, φ_{i+1})`, added up in that order, with the edge costs of
+/// [`edge_cost`] and the node costs from `node`.
+fn sum_costs<D: DualNum<f64>>(
+    problem: &Problem,
+    phi: &[D],
+    lambda: &D,
+    mut node: impl FnMut(usize, &D) -> D,
+) -> D {
     let mut total = D::from(0.0);
     for (i, tau) in phi.iter().enumerate() {
-        x_at_knot(problem, i, x_values, &mut x_i);
-        total += node_cost(problem, i, &x_i, tau, &y, &lambda_cum, &mut scratch);
+        total += node(i, tau);
     }
     for (i, pair) in phi.windows(2).enumerate() {
-        total += edge_cost(problem, i, &pair[0], &pair[1], &lambda);
+        total += edge_cost(problem, i, &pair[0], &pair[1], lambda);
     }
     total
 }
@@ -70,19 +83,11 @@ pub fn objective(problem: &Problem, phi: &[f64]) -> Result<f64> {
             problem.lambda_cum(),
         ));
     }
-    let (w, reference) = (problem.weights(), problem.reference_warp());
-    let (lambda, lambda_cum) = (problem.lambda(), problem.lambda_cum());
-    let cumulative = problem.cumulative_penalty();
     let times = problem.y().times();
-    let mut total = 0.0;
-    for (i, &tau) in phi.iter().enumerate() {
+    Ok(sum_costs(problem, phi, &problem.lambda(), |i, &tau| {
         let [feature, ..] = linear_squared_terms(problem, i, tau, segment_of(times, tau));
-        total += feature * w[i] + lambda_cum * w[i] * cumulative.value(tau - reference[i]);
-    }
-    for (i, pair) in phi.windows(2).enumerate() {
-        total += edge_cost(problem, i, &pair[0], &pair[1], &lambda);
-    }
-    Ok(total)
+        knot_cost(problem, i, &tau, feature, &problem.lambda_cum())
+    }))
 }
 
 /// Whether y is piecewise linear and the feature penalty squared Euclidean: then the feature
@@ -167,10 +172,22 @@ pub(crate) fn node_cost<D: DualNum<f64>>(
     for (s, x) in scratch.iter_mut().zip(x_i) {
         *s = x.clone() - s.clone();
     }
+    let feature = problem.feature_penalty().value(scratch);
+    knot_cost(problem, i, tau, feature, lambda_cum)
+}
+
+/// Node cost of knot `i` at `φ_i = tau` from its feature term `feature = L(x_i − y(τ))`:
+/// `w_i L + λ_cum w_i R_cum(τ − φ̄_i)`.
+fn knot_cost<D: DualNum<f64>>(
+    problem: &Problem,
+    i: usize,
+    tau: &D,
+    feature: D,
+    lambda_cum: &D,
+) -> D {
     let w = problem.weights()[i];
-    let feature = problem.feature_penalty().value(scratch) * w;
     let deviation = tau.clone() - problem.reference_warp()[i];
-    feature + lambda_cum.clone() * w * problem.cumulative_penalty().value(deviation)
+    feature * w + lambda_cum.clone() * w * problem.cumulative_penalty().value(deviation)
 }
 
 /// Edge cost of interval `i`: `λ Δt_i R((φ_{i+1} − φ_i)/Δt_i − s)`. Slope limits are not
