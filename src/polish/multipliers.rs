@@ -63,8 +63,9 @@ impl Multiplier {
     }
 }
 
-/// Every release the working set allows at `φ` (one per direction). The rates of the knots
-/// before and after each tie are accumulated from the run's ends, `O(m)` in all.
+/// Every release the working set allows at `φ` (one per direction; the releases of one
+/// constraint next to each other). The rates of the knots before and after each tie are
+/// accumulated from the run's ends, `O(m)` in all.
 pub fn releases(
     set: &WorkingSet,
     model: &PieceModel,
@@ -144,7 +145,8 @@ pub fn releases(
     out
 }
 
-/// The multipliers of the working set, from its releases.
+/// The multipliers of the working set, from its releases ([`releases`] lists the one or two
+/// releases of each constraint next to each other).
 pub fn multipliers(set: &WorkingSet, releases: &[Release]) -> Vec<Multiplier> {
     let mut out: Vec<Multiplier> = Vec::new();
     let fixed = set
@@ -159,23 +161,27 @@ pub fn multipliers(set: &WorkingSet, releases: &[Release]) -> Vec<Multiplier> {
             scale: 0.0,
         });
     out.extend(fixed);
-    let mut index = std::collections::HashMap::new();
     for r in releases {
         let Some(c) = r.constraint else { continue };
-        let slot = *index.entry(c).or_insert_with(|| {
+        if out.last().is_none_or(|m| m.constraint != c) {
             out.push(Multiplier {
                 constraint: c,
                 down: None,
                 up: None,
                 scale: 0.0,
             });
-            out.len() - 1
-        });
-        let entry = &mut out[slot];
+        }
+        let entry = out.last_mut().expect("pushed above");
         entry.scale = entry.scale.max(r.scale);
         let side = if r.up { &mut entry.up } else { &mut entry.down };
         *side = Some(side.map_or(r.rate, |v: f64| v.min(r.rate)));
     }
+    debug_assert!(
+        out.iter()
+            .enumerate()
+            .all(|(a, m)| out[..a].iter().all(|o| o.constraint != m.constraint)),
+        "a constraint's releases were not next to each other"
+    );
     out
 }
 
