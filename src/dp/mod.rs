@@ -146,7 +146,7 @@ pub fn node_costs(problem: &Problem, i: usize, values: &[f64]) -> Result<Vec<f64
     Ok(out)
 }
 
-/// [`node_costs`] with the problem's tables (for linear y a feature-major copy of its samples
+/// [`node_costs()`] with the problem's tables (for linear y a feature-major copy of its samples
 /// and `‖Y_{j+1} − Y_j‖²` per segment; for cubic y the segments' polynomial coefficients) built
 /// once, as the forward pass builds them once per pass. A grid evaluated for one knot and
 /// then for another (every interior knot of the first pass has the same grid) is placed on y

@@ -15,7 +15,7 @@ use decdtw::Problem;
 use nalgebra::{DMatrix, DVector};
 use num_dual::{hessian as dual_hessian, Dual2DVec64};
 
-/// Worst relative error of each hand-coded derivative (see [`relative_error`]).
+/// Worst relative error of each hand-coded derivative (see [`relative_error_with_floor`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DerivativeErrors {
     /// `f` itself: the f64 path against the dual path's real part.
