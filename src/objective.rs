@@ -452,11 +452,34 @@ impl KnotLocal {
     /// `∂/∂φ_i` of the feature term `w_i L(x_i − y(φ_i))` with y on segment `j`:
     /// `−w_i ∇L(r)·y'`.
     pub fn feature_derivative(&mut self, problem: &Problem, i: usize, phi_i: f64, j: usize) -> f64 {
+        self.feature_terms(problem, i, phi_i, j, false).0
+    }
+
+    /// `∂/∂φ_i` of the feature term `w_i L(x_i − y(φ_i))` with y on segment `j`, and, with
+    /// `with_curvature`, `∂²L/∂φ_i²` (the curvature divided by `w_i`; 0 without). For
+    /// piecewise-linear y with the squared penalty both come from [`linear_squared_terms`],
+    /// otherwise from the generic terms.
+    pub(crate) fn feature_terms(
+        &mut self,
+        problem: &Problem,
+        i: usize,
+        phi_i: f64,
+        j: usize,
+        with_curvature: bool,
+    ) -> (f64, f64) {
+        let w = problem.weights()[i];
         if is_linear_squared(problem) {
-            return problem.weights()[i] * linear_squared_terms(problem, i, phi_i, j)[1];
+            let [_, slope, curvature] = linear_squared_terms(problem, i, phi_i, j);
+            return (w * slope, if with_curvature { curvature } else { 0.0 });
         }
         self.evaluate(problem, i, phi_i, j);
-        -problem.weights()[i] * dot(&self.grad_l, &self.dy)
+        let slope = -w * dot(&self.grad_l, &self.dy);
+        let curvature = if with_curvature {
+            self.feature_curvature(problem)
+        } else {
+            0.0
+        };
+        (slope, curvature)
     }
 
     /// `∇²L(r) · y'` into `hess_dy`.
@@ -467,8 +490,7 @@ impl KnotLocal {
     }
 
     /// `∂²/∂φ_i²` of the feature term divided by `w_i`: `y'ᵀ∇²L(r) y' − ∇L(r)·y''`, at the
-    /// knot of the last [`Self::evaluate`] (which [`Self::feature_derivative`] skips for
-    /// linear y with the squared penalty).
+    /// knot of the last [`Self::evaluate`].
     fn feature_curvature(&mut self, problem: &Problem) -> f64 {
         self.hessian_times_dy(problem);
         dot(&self.dy, &self.hess_dy) - dot(&self.grad_l, &self.ddy)
@@ -595,22 +617,9 @@ pub(crate) fn local_derivatives(
         slope: Vec::with_capacity(m - 1),
     };
     let mut diag = Vec::with_capacity(if with_hessian { m } else { 0 });
-    let linear_squared = is_linear_squared(problem);
     for i in 0..m {
         let deviation = phi[i] - reference[i];
-        // `w_i ∂L/∂φ_i` and `∂²L/∂φ_i²` (the latter only with the Hessian).
-        let (slope, curvature) = if linear_squared {
-            let [_, slope, curvature] = linear_squared_terms(problem, i, phi[i], segments[i]);
-            (w[i] * slope, curvature)
-        } else {
-            let slope = local.feature_derivative(problem, i, phi[i], segments[i]);
-            let curvature = if with_hessian {
-                local.feature_curvature(problem)
-            } else {
-                0.0
-            };
-            (slope, curvature)
-        };
+        let (slope, curvature) = local.feature_terms(problem, i, phi[i], segments[i], with_hessian);
         terms.feature.push(slope);
         terms
             .cumulative
